@@ -1,0 +1,153 @@
+"""The ``ccn-gis`` command line.
+
+Every command that reads layers exits with status 1 and the validation report
+when they are broken, and with status 2 for a usage mistake — never with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError as PydanticValidationError
+
+from ccn_gis.errors import CcnGisError, ValidationError
+from ccn_gis.figures import figures_by_admin, figures_by_cluster, province_figures
+from ccn_gis.io import load_dataset, open_store, read_settings, validate_store, write_settings
+from ccn_gis.report import problems_report, province_report, scoped_report
+from ccn_gis.settings import AppSettings, Lang, ProvinceSettings
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from err
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccn-gis",
+        description="Industrial clusters (cụm công nghiệp) of a Vietnamese province: "
+        "layers, areas in VN-2000 and the province's figures.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_layers(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--layers", type=Path, default=None, metavar="PATH",
+                       help="the province's GeoPackage (default: $CCN_GIS_LAYERS or "
+                       "layers/thai_binh.gpkg)")
+        p.add_argument("--lang", choices=["vi", "en"], default=None,
+                       help="report language (default: the province's setting, else vi)")
+
+    stats = sub.add_parser("stats", help="the province's figures (Vietnamese table, or --json)")
+    with_layers(stats)
+    stats.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
+                       help="count only what was decided, leased or registered by this date")
+    stats.add_argument("--by", choices=["province", "admin", "cluster"], default="province",
+                       help="one object for the province, or one per unit or cluster")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    validate = sub.add_parser("validate", help="check the layers against the data model")
+    with_layers(validate)
+    validate.add_argument("--json", action="store_true", help="print the problems as JSON")
+
+    settings = sub.add_parser(
+        "settings", help="show, or with --set change, the province settings kept in the file"
+    )
+    with_layers(settings)
+    settings.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                          help="e.g. --set area_crs=EPSG:9210 --set province_name='Nam Định'")
+    return parser
+
+
+def _lang(args: argparse.Namespace, app: AppSettings, province: ProvinceSettings) -> Lang:
+    return args.lang or app.lang or province.lang
+
+
+def _stats(args: argparse.Namespace, app: AppSettings) -> int:
+    dataset = load_dataset(app.layers)
+    for warning in dataset.warnings:
+        print(f"- {warning}", file=sys.stderr)
+    lang = _lang(args, app, dataset.settings)
+    province = dataset.settings.province_name or Path(dataset.source).stem
+    if args.by == "province":
+        figures = province_figures(dataset, as_of=args.as_of)
+        if args.json:
+            head = {
+                "province": dataset.settings.province_name,
+                "as_of": args.as_of.isoformat() if args.as_of else None,
+                "area_crs": dataset.settings.area_crs,
+            }
+            _print_json(head | figures.to_dict())
+        else:
+            print(province_report(figures, province=province, as_of=args.as_of, lang=lang))
+        return 0
+    scoped = (figures_by_admin if args.by == "admin" else figures_by_cluster)(
+        dataset, as_of=args.as_of
+    )
+    if args.json:
+        _print_json([item.to_dict() for item in scoped])
+    else:
+        print(scoped_report(scoped, province=province, as_of=args.as_of, lang=lang))
+    return 0
+
+
+def _validate(args: argparse.Namespace, app: AppSettings) -> int:
+    problems = validate_store(app.layers)
+    if args.json:
+        _print_json([p.to_dict() for p in problems])
+    else:
+        lang = args.lang or app.lang or "vi"
+        print(problems_report(problems, source=str(app.layers), lang=lang))
+    return 1 if any(p.is_error for p in problems) else 0
+
+
+def _settings(args: argparse.Namespace, app: AppSettings) -> int:
+    store = open_store(app.layers)
+    current = read_settings(store)
+    if args.set:
+        changes = {}
+        for item in args.set:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise CcnGisError(f"--set {item!r}: write KEY=VALUE")
+            changes[key.strip()] = value
+        updated = ProvinceSettings.from_table(current.to_table() | changes)
+        write_settings(app.layers, updated.to_table())
+        current = updated
+    _print_json(current.model_dump())
+    return 0
+
+
+def _print_json(value: object) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    overrides = {k: v for k, v in (("layers", args.layers), ("lang", args.lang)) if v}
+    try:
+        app = AppSettings(**overrides)
+        command = {"stats": _stats, "validate": _validate, "settings": _settings}[args.command]
+        return command(args, app)
+    except ValidationError as err:
+        lang = args.lang or "vi"
+        print(problems_report(err.problems, source=err.source, lang=lang), file=sys.stderr)
+        return 1
+    except CcnGisError as err:
+        print(f"ccn-gis: {err}", file=sys.stderr)
+        return 1
+    except PydanticValidationError as err:  # a bad CCN_GIS_* environment variable
+        print(f"ccn-gis: invalid setting: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""The derived figures of DATA_MODEL.md, for the province, per unit and per cluster.
+
+Everything is computed from geometry and records as of a date: an extent counts
+from its ``decided_on``, a cluster operates from ``operating_since``, a parcel
+exists from its cluster's first detailed-plan decision and is leased from its
+``leased_on``, a project counts from its ``registered_on``. ``as_of=None`` counts
+every record, whatever its date.
+
+The work is done once per cluster (:func:`cluster_table`); the province's and the
+units' figures are sums of the clusters', so the three levels always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ccn_gis.dataset import Dataset
+from ccn_gis.model import LandUse, ProjectStatus, Programme, Stage
+
+
+@dataclass(frozen=True)
+class StageFigure:
+    """How many clusters reached a stage and their area in hectares."""
+
+    count: int
+    area_ha: float
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    """Investment projects: counts, capital (billion VND) and workers."""
+
+    count: int
+    by_status: dict[str, int]
+    registered_capital_bn_vnd: float
+    implemented_capital_bn_vnd: float
+    capital_realisation: float | None
+    registered_workers: int
+    workers: int
+
+
+@dataclass(frozen=True)
+class ProgrammeFigures:
+    """Industrial promotion (khuyến công) of one programme."""
+
+    activities: int
+    participants: int
+    facilities: int
+    budget_mil_vnd: float
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every derived figure of one scope (the province, a unit or a cluster).
+
+    Rates are fractions (0.413), ``None`` when their denominator is zero; areas are
+    unrounded hectares. ``promotion`` is ``None`` for a cluster: promotion
+    activities belong to administrative units.
+    """
+
+    planned: StageFigure
+    established: StageFigure
+    detailed_plan: StageFigure
+    operating: StageFigure
+    industrial_ha: float
+    leased_ha: float
+    occupancy: float | None
+    recovered_industrial_ha: float
+    occupancy_recovered: float | None
+    projects: ProjectFigures
+    promotion: dict[str, ProgrammeFigures] | None
+
+    def to_dict(self) -> dict:
+        """Return the figures with the keys of DATA_MODEL.md, ready for JSON."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ScopedFigures:
+    """Figures of one administrative unit or one cluster, with what names it."""
+
+    key: str  # "admin_code" or "cluster_id"
+    code: str
+    name: str
+    figures: Figures
+    admin_code: str | None = None
+
+    def to_dict(self) -> dict:
+        """Return ``{admin_code|cluster_id, name, …figures}`` for JSON."""
+        head: dict = {self.key: self.code, "name": self.name}
+        if self.key == "cluster_id":
+            head["admin_code"] = self.admin_code
+        return head | self.figures.to_dict()
+
+
+_SUMS = (
+    "planned_ha", "established", "established_ha", "detailed_plan", "detailed_plan_ha",
+    "operating", "operating_ha", "industrial_ha", "leased_ha", "recovered_industrial_ha",
+    "leased_recovered_ha", "projects", "registered_capital_bn_vnd",
+    "implemented_capital_bn_vnd", "registered_workers", "workers",
+    *(f"status_{s.value}" for s in ProjectStatus),
+)
+
+
+def _cutoff(as_of: dt.date | None) -> pd.Timestamp | None:
+    return None if as_of is None else pd.Timestamp(as_of)
+
+
+def _on_or_before(dates: pd.Series, cutoff: pd.Timestamp | None) -> pd.Series:
+    """Whether each dated record counts by ``cutoff``; undated records always count."""
+    if cutoff is None:
+        return pd.Series(True, index=dates.index)
+    return dates.isna() | (dates <= cutoff)
+
+
+def _union_area_by_cluster(extents: pd.DataFrame) -> pd.Series:
+    """Area (ha) of the union of each cluster's extents; overlaps count once."""
+    if extents.empty:
+        return pd.Series(dtype="float64")
+    sizes = extents.groupby("cluster_id")["area_ha"].agg(["size", "sum"])
+    areas = sizes["sum"].astype("float64")
+    for cid in sizes.index[sizes["size"] > 1]:
+        geoms = np.asarray(extents.geometry[extents["cluster_id"] == cid].array, dtype=object)
+        areas[cid] = shapely.area(shapely.union_all(geoms)) / 10_000.0
+    return areas
+
+
+def cluster_table(dataset: Dataset, /, *, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Return one row per planned cluster with every additive quantity as of ``as_of``.
+
+    The columns are counts (0/1 per cluster for stages), hectares and sums; the
+    province's and the units' figures are sums of these rows.
+
+    Examples
+    --------
+    >>> table = cluster_table(dataset, as_of=dt.date(2020, 12, 31))  # doctest: +SKIP
+    >>> table.loc["TB-01", "established_ha"]  # doctest: +SKIP
+    """
+    cutoff = _cutoff(as_of)
+    clusters = dataset.clusters
+    table = pd.DataFrame(index=pd.Index(clusters["cluster_id"], name="cluster_id"))
+    table["name"] = clusters["name"].to_numpy()
+    table["admin_code"] = clusters["admin_code"].to_numpy()
+    table["planned_ha"] = clusters["area_ha"].to_numpy()
+
+    extents = dataset.approved_extents
+    decided = extents[_on_or_before(extents["decided_on"], cutoff).to_numpy()]
+    for stage, key in ((Stage.ESTABLISHMENT, "established"), (Stage.DETAILED_PLAN, "detailed_plan")):
+        of_stage = decided[decided["stage"] == stage.value]
+        area = _union_area_by_cluster(of_stage).reindex(table.index)
+        table[key] = area.notna().astype(int)
+        table[f"{key}_ha"] = area.fillna(0.0)
+
+    operating = clusters["operating_since"].notna().to_numpy()
+    if cutoff is not None:
+        operating = operating & (clusters["operating_since"] <= cutoff).to_numpy()
+    table["operating"] = operating.astype(int)
+    table["operating_ha"] = np.where(operating, table["established_ha"], 0.0)
+
+    first_detail = (
+        decided[decided["stage"] == Stage.DETAILED_PLAN.value].groupby("cluster_id")["decided_on"]
+        .min()
+    )
+    parcels = dataset.parcels
+    exists = parcels["cluster_id"].isin(first_detail.index).to_numpy()
+    industrial = exists & (parcels["land_use"] == LandUse.INDUSTRIAL.value).to_numpy()
+    leased = industrial & parcels["project_id"].notna().to_numpy()
+    leased &= _on_or_before(parcels["leased_on"], cutoff).to_numpy()
+    recovered = industrial & parcels["recovered"].to_numpy(dtype=bool)
+    area = parcels["area_ha"].to_numpy()
+    by_cluster = pd.DataFrame(
+        {
+            "cluster_id": parcels["cluster_id"].to_numpy(),
+            "industrial_ha": np.where(industrial, area, 0.0),
+            "leased_ha": np.where(leased, area, 0.0),
+            "recovered_industrial_ha": np.where(recovered, area, 0.0),
+            "leased_recovered_ha": np.where(leased & recovered, area, 0.0),
+        }
+    ).groupby("cluster_id").sum()
+    table = table.join(by_cluster.reindex(table.index).fillna(0.0))
+
+    projects = dataset.projects
+    counted = projects[_on_or_before(projects["registered_on"], cutoff).to_numpy()]
+    sums = counted.groupby("cluster_id").agg(
+        projects=("project_id", "size"),
+        registered_capital_bn_vnd=("registered_capital_bn_vnd", "sum"),
+        implemented_capital_bn_vnd=("implemented_capital_bn_vnd", "sum"),
+        registered_workers=("registered_workers", "sum"),
+        workers=("workers", "sum"),
+    )
+    statuses = pd.crosstab(counted["cluster_id"], counted["status"]).reindex(
+        columns=ProjectStatus.values(), fill_value=0
+    )
+    statuses.columns = [f"status_{s}" for s in statuses.columns]
+    table = table.join(sums.join(statuses).reindex(table.index).fillna(0))
+    return table
+
+
+def promotion_table(dataset: Dataset, /, *, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Return promotion sums by ``admin_code`` and ``programme`` for years up to ``as_of``."""
+    activities = dataset.promotion_activities
+    if as_of is not None:
+        activities = activities[(activities["year"] <= as_of.year).to_numpy()]
+    return activities.groupby(["admin_code", "programme"]).agg(
+        activities=("activity_id", "size"),
+        participants=("participants", "sum"),
+        facilities=("facilities", "sum"),
+        budget_mil_vnd=("budget_mil_vnd", "sum"),
+    )
+
+
+def _rate(numerator: float, denominator: float) -> float | None:
+    return float(numerator / denominator) if denominator > 0 else None
+
+
+def _figures(sums: pd.Series, promotion: pd.DataFrame | None) -> Figures:
+    s = {k: float(sums.get(k, 0.0)) for k in _SUMS}
+    return Figures(
+        planned=StageFigure(int(sums.get("planned", 0)), s["planned_ha"]),
+        established=StageFigure(int(s["established"]), s["established_ha"]),
+        detailed_plan=StageFigure(int(s["detailed_plan"]), s["detailed_plan_ha"]),
+        operating=StageFigure(int(s["operating"]), s["operating_ha"]),
+        industrial_ha=s["industrial_ha"],
+        leased_ha=s["leased_ha"],
+        occupancy=_rate(s["leased_ha"], s["industrial_ha"]),
+        recovered_industrial_ha=s["recovered_industrial_ha"],
+        occupancy_recovered=_rate(s["leased_recovered_ha"], s["recovered_industrial_ha"]),
+        projects=ProjectFigures(
+            count=int(s["projects"]),
+            by_status={st.value: int(s[f"status_{st.value}"]) for st in ProjectStatus},
+            registered_capital_bn_vnd=s["registered_capital_bn_vnd"],
+            implemented_capital_bn_vnd=s["implemented_capital_bn_vnd"],
+            capital_realisation=_rate(
+                s["implemented_capital_bn_vnd"], s["registered_capital_bn_vnd"]
+            ),
+            registered_workers=int(round(s["registered_workers"])),
+            workers=int(round(s["workers"])),
+        ),
+        promotion=None if promotion is None else _programmes(promotion),
+    )
+
+
+def _programmes(promotion: pd.DataFrame) -> dict[str, ProgrammeFigures]:
+    sums = promotion.groupby(level="programme").sum() if len(promotion) else promotion
+    result = {}
+    for programme in Programme.values():
+        row = sums.loc[programme] if programme in sums.index else None
+        result[programme] = ProgrammeFigures(
+            activities=int(row["activities"]) if row is not None else 0,
+            participants=int(round(row["participants"])) if row is not None else 0,
+            facilities=int(round(row["facilities"])) if row is not None else 0,
+            budget_mil_vnd=float(row["budget_mil_vnd"]) if row is not None else 0.0,
+        )
+    return result
+
+
+def province_figures(dataset: Dataset, /, *, as_of: dt.date | None = None) -> Figures:
+    """Return the province's figures as of ``as_of``.
+
+    Examples
+    --------
+    >>> f = province_figures(dataset)  # doctest: +SKIP
+    >>> f.planned.count, round(f.planned.area_ha, 2)  # doctest: +SKIP
+    (66, 4177.97)
+    """
+    table = cluster_table(dataset, as_of=as_of)
+    sums = table[list(_SUMS)].sum()
+    sums["planned"] = len(table)
+    return _figures(sums, promotion_table(dataset, as_of=as_of))
+
+
+def figures_by_admin(
+    dataset: Dataset, /, *, as_of: dt.date | None = None
+) -> list[ScopedFigures]:
+    """Return the figures of every unit named by a cluster or a promotion activity.
+
+    Units are those of the clusters' ``admin_code`` (the plan's unit) and of the
+    promotion activities, ordered by code.
+    """
+    table = cluster_table(dataset, as_of=as_of)
+    promotion = promotion_table(dataset, as_of=as_of)
+    names = dataset.admin_units.drop_duplicates("code").set_index("code")["name"]
+    codes = sorted(set(table["admin_code"]) | set(promotion.index.get_level_values(0)))
+    result = []
+    for code in codes:
+        rows = table[table["admin_code"] == code]
+        sums = rows[list(_SUMS)].sum()
+        sums["planned"] = len(rows)
+        mine = promotion.xs(code, level="admin_code", drop_level=False) if code in \
+            promotion.index.get_level_values(0) else promotion.iloc[0:0]
+        result.append(
+            ScopedFigures("admin_code", code, str(names.get(code, "")), _figures(sums, mine))
+        )
+    return result
+
+
+def figures_by_cluster(
+    dataset: Dataset, /, *, as_of: dt.date | None = None
+) -> list[ScopedFigures]:
+    """Return the figures of every cluster of the plan, in the layer's order."""
+    table = cluster_table(dataset, as_of=as_of)
+    result = []
+    for cid, row in table.iterrows():
+        sums = row[list(_SUMS)].astype(float)
+        sums["planned"] = 1
+        result.append(
+            ScopedFigures("cluster_id", str(cid), str(row["name"]), _figures(sums, None),
+                          admin_code=str(row["admin_code"]))
+        )
+    return result

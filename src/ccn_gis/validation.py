@@ -1,0 +1,466 @@
+"""Validation on load: every problem of the layers at once, by layer, feature and field.
+
+:func:`check_layers` takes the layers as stored (:class:`ccn_gis.io.store.RawLayer`)
+and returns them normalised — typed columns, geometries in the area CRS — together
+with the list of problems found. It never modifies its input and never raises for
+bad data: bad data is what it reports.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from ccn_gis.crs import transform_geometries
+from ccn_gis.errors import CcnGisError
+from ccn_gis.stored import RawLayer
+from ccn_gis.model import LAYERS, Field, FieldType, LandUse, LayerSpec, Stage
+from ccn_gis.problems import Problem, Severity
+
+TOLERANCE_M = 0.05
+"""How far (metres) parcels may cross each other or their cluster: layers stored in
+different CRSs move shared edges by far less than this when reprojected."""
+
+_POLYGON_TYPES = {"Polygon", "MultiPolygon"}
+_POINT_TYPES = {"Point", "MultiPoint"}
+
+_FIX_GEOMETRY = (
+    "repair it in QGIS (Processing ▸ Vector geometry ▸ Fix geometries, or the "
+    "Geometry Checker) and save the layer again"
+)
+
+
+def check_layers(
+    raw: Mapping[str, RawLayer | None], area_crs: CRS | str
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Check and normalise the layers of the data model.
+
+    Parameters
+    ----------
+    raw
+        The stored layers by name; a missing layer is absent or ``None``.
+    area_crs
+        The CRS in which geometries are returned and areas computed.
+
+    Returns
+    -------
+    frames, problems
+        ``frames`` maps each readable layer to its normalised frame: text ids as
+        ``str``, dates as ``datetime64`` (``NaT`` when empty), booleans as
+        ``bool``, geometries reprojected to ``area_crs`` and an ``area_ha``
+        column on polygon layers. ``problems`` lists every problem found.
+    """
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    for spec in LAYERS.values():
+        layer = raw.get(spec.name)
+        if layer is None:
+            problems.append(_missing_layer(spec))
+            continue
+        problems.extend(layer.problems)
+        frame, found = _normalise_layer(layer, spec, area_crs)
+        problems.extend(found)
+        if frame is not None:
+            frames[spec.name] = frame
+    problems.extend(_check_unique_ids(frames))
+    problems.extend(_check_references(frames))
+    problems.extend(_check_parcel_geometry(frames))
+    problems.extend(_check_consistency(frames))
+    return frames, problems
+
+
+def feature_label(frame: pd.DataFrame, spec: LayerSpec, fid: object) -> str:
+    """Return how a report names feature ``fid``: its id, or ``fid N`` without one."""
+    if spec.id_field in frame.columns:
+        value = frame.at[fid, spec.id_field]
+        if isinstance(value, str) and value.strip():
+            return value
+    detail = ""
+    if spec.name == "approved_extents" and "cluster_id" in frame.columns:
+        cluster = frame.at[fid, "cluster_id"]
+        decision = frame.at[fid, "decision"] if "decision" in frame.columns else None
+        parts = [str(v) for v in (cluster, decision) if isinstance(v, str) and v]
+        detail = f" ({', '.join(parts)})" if parts else ""
+    return f"fid {fid}{detail}"
+
+
+def _missing_layer(spec: LayerSpec) -> Problem:
+    if spec.optional:
+        return Problem(
+            spec.name, None, None,
+            "the layer is missing; its figures will be reported as empty",
+            f"add a layer named {spec.name} (DATA_MODEL.md) if the province keeps this data",
+            Severity.WARNING,
+        )
+    return Problem(
+        spec.name, None, None, "the layer is missing",
+        f"add a layer named exactly {spec.name!r} with the fields "
+        f"{', '.join(f.name for f in spec.fields if f.required)} (DATA_MODEL.md)",
+    )
+
+
+def _normalise_layer(
+    layer: RawLayer, spec: LayerSpec, area_crs: CRS | str
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    problems: list[Problem] = []
+    source = layer.frame
+    missing = [f for f in spec.fields if f.required and f.name not in source.columns]
+    for f in missing:
+        present = [c for c in source.columns if c != "geometry"]
+        close = difflib.get_close_matches(f.name, present, n=1)
+        hint = f"rename {close[0]!r} to {f.name!r}" if close else f"add the field {f.name!r}"
+        problems.append(
+            Problem(spec.name, None, f.name, "the field is missing",
+                    f"{hint}; fields present: {', '.join(map(str, present)) or 'none'}")
+        )
+    if missing:
+        return None, problems
+
+    frame = pd.DataFrame(index=source.index.copy())
+    frame.index.name = "fid"
+    for f in spec.fields:
+        if f.name not in source.columns:
+            frame[f.name] = _empty_column(f)
+            continue
+        column, found = _normalise_field(source, spec, f)
+        frame[f.name] = column
+        problems.extend(found)
+    for extra in source.columns:  # extra fields are welcome; keep them as they are
+        if extra not in frame.columns and extra != getattr(source, "_geometry_column_name", None):
+            frame[extra] = source[extra].to_numpy()
+
+    if spec.geometry is None:
+        return frame, problems
+    geometry, found = _normalise_geometry(layer, spec, frame, area_crs)
+    problems.extend(found)
+    if geometry is None:
+        if spec.geometry_optional:
+            return frame, problems
+        return None, problems
+    result = gpd.GeoDataFrame(frame, geometry=geometry, crs=area_crs)
+    if spec.geometry == "polygon":
+        result["area_ha"] = shapely.area(geometry) / 10_000.0
+    return result, problems
+
+
+def _empty_column(f: Field) -> pd.Series | object:
+    if f.type is FieldType.DATE:
+        return pd.NaT
+    return None
+
+
+def _normalise_field(
+    source: pd.DataFrame, spec: LayerSpec, f: Field
+) -> tuple[np.ndarray | pd.Series, list[Problem]]:
+    values = source[f.name]
+    isnull = values.isna().to_numpy()
+    problems: list[Problem] = []
+
+    def report(mask: np.ndarray, message: str, hint: str, severity: Severity = Severity.ERROR):
+        for fid in source.index[mask]:
+            shown = values.at[fid]
+            problems.append(
+                Problem(spec.name, feature_label(source, spec, fid), f.name,
+                        message.format(value=shown), hint, severity)
+            )
+
+    if not f.nullable:
+        if f.type is FieldType.BOOL:
+            report(isnull, "the value is empty; it is taken as false",
+                   "set it to true (1) or false (0)", Severity.WARNING)
+        else:
+            report(isnull, "the value is empty", "fill it in; the field may not be empty")
+
+    if f.type is FieldType.TEXT:
+        column = values.map(_as_text, na_action="ignore").astype(object)
+        column = column.where(~isnull, None)
+        if f.vocabulary is not None:
+            valid = set(f.vocabulary.values())
+            bad = ~isnull & ~column.isin(valid).to_numpy()
+            for fid in source.index[bad]:
+                value = column.at[fid]
+                close = difflib.get_close_matches(str(value).strip().lower(), valid, n=1)
+                suggestion = f"did you mean {close[0]!r}? " if close else ""
+                problems.append(
+                    Problem(spec.name, feature_label(source, spec, fid), f.name,
+                            f"unknown value {value!r}",
+                            f"{suggestion}valid values: {', '.join(f.vocabulary.values())}")
+                )
+        return column, problems
+
+    if f.type is FieldType.DATE:
+        parsed = _parse_dates(values)
+        report(~isnull & parsed.isna().to_numpy(), "{value!r} is not a date",
+               "write dates as YYYY-MM-DD, or use a Date field")
+        return parsed, problems
+
+    if f.type is FieldType.BOOL:
+        parsed, bad = _parse_bools(values)
+        report(bad, "{value!r} is not a boolean", "use true/false, or the integers 1/0")
+        return parsed, problems
+
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = ~isnull & numbers.isna().to_numpy()
+    report(bad, "{value!r} is not a number", "enter a number (a dot as decimal separator)")
+    if f.type is FieldType.INTEGER:
+        fractional = ~numbers.isna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
+        report(fractional, "{value!r} is not a whole number", "enter a whole number")
+    negative = (numbers.fillna(0) < 0).to_numpy()
+    report(negative, "{value!r} is negative", "enter zero or a positive number")
+    return numbers.astype("float64"), problems
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # codes stored as numbers: 336.0 → "336"
+    return str(value)
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        text = values.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v),
+                          na_action="ignore")
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    return parsed.dt.normalize().astype("datetime64[ns]")
+
+
+def _parse_bools(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    def parse(v: object) -> object:
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, np.integer, float, np.floating)) and v in (0, 1):
+            return bool(v)
+        return None
+
+    parsed = values.map(parse, na_action="ignore")
+    bad = (~values.isna() & parsed.isna()).to_numpy()
+    return parsed.fillna(False).astype(bool), bad
+
+
+def _normalise_geometry(
+    layer: RawLayer, spec: LayerSpec, frame: pd.DataFrame, area_crs: CRS | str
+) -> tuple[np.ndarray | None, list[Problem]]:
+    if not layer.has_geometry:
+        if spec.geometry_optional:
+            return None, []
+        return None, [
+            Problem(spec.name, None, "geometry", "the layer has no geometry",
+                    f"store {spec.name} as a polygon layer, not a table")
+        ]
+    if layer.crs is None:
+        return None, [
+            Problem(spec.name, None, "geometry", "the layer has no coordinate reference system",
+                    "set the layer's CRS (in QGIS: Layer Properties ▸ Source ▸ Set CRS, then "
+                    "save) — ccn-gis never guesses one")
+        ]
+    problems: list[Problem] = []
+    source = layer.frame
+    geoms = np.asarray(source.geometry.array, dtype=object)
+
+    def report(mask: np.ndarray, message, hint: str) -> None:
+        for fid, geom in zip(source.index[mask], geoms[mask], strict=True):
+            text = message(geom) if callable(message) else message
+            problems.append(Problem(spec.name, feature_label(frame, spec, fid), "geometry",
+                                    text, hint))
+
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    report(missing, "the geometry is empty", "draw the feature or delete it")
+    present = ~missing
+    kinds = np.array([g.geom_type if g is not None else "" for g in geoms])
+    allowed = _POLYGON_TYPES if spec.geometry == "polygon" else _POINT_TYPES
+    wrong = present & ~np.isin(kinds, list(allowed))
+    report(wrong, lambda g: f"a {g.geom_type} where a {' or '.join(sorted(allowed))} belongs",
+           f"{spec.name} holds {' or '.join(sorted(allowed))} features only")
+    invalid = present & ~wrong & ~shapely.is_valid(geoms)
+    report(invalid, lambda g: f"the geometry is invalid ({shapely.is_valid_reason(g)})",
+           _FIX_GEOMETRY)
+    if missing.any() or wrong.any() or invalid.any():
+        return None, problems
+    try:
+        projected = transform_geometries(geoms, layer.crs, area_crs)
+    except CcnGisError as err:
+        return None, [Problem(spec.name, None, "geometry", str(err),
+                              "store the layer in VN-2000 or WGS84")]
+    broken = ~shapely.is_valid(projected) & shapely.is_valid(geoms)
+    unbounded = ~np.isfinite(shapely.bounds(projected)).all(axis=1)
+    report(unbounded, "the geometry cannot be placed in the area CRS (coordinates out of range)",
+           "check the layer's CRS: its coordinates do not fit it")
+    if unbounded.any():
+        return None, problems
+    if broken.any():  # reprojection can fold a razor-thin part over itself: repair, do not fail
+        projected = projected.copy()
+        projected[broken] = shapely.make_valid(projected[broken])
+    return projected, problems
+
+
+def _check_unique_ids(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    problems = []
+    for name, frame in frames.items():
+        spec = LAYERS[name]
+        if spec.id_field not in frame.columns:
+            continue
+        ids = frame[spec.id_field]
+        duplicated = ids.duplicated(keep=False) & ids.notna()
+        for value, rows in frame[duplicated].groupby(spec.id_field).groups.items():
+            problems.append(
+                Problem(name, str(value), spec.id_field,
+                        f"the id is used by {len(rows)} features (fid {', '.join(map(str, rows))})",
+                        "give every feature its own id")
+            )
+    return problems
+
+
+_REFERENCES = (
+    # layer, field, target layer, target field
+    ("admin_units", "parent_code", "admin_units", "code"),
+    ("clusters", "admin_code", "admin_units", "code"),
+    ("approved_extents", "cluster_id", "clusters", "cluster_id"),
+    ("parcels", "cluster_id", "clusters", "cluster_id"),
+    ("parcels", "project_id", "projects", "project_id"),
+    ("projects", "cluster_id", "clusters", "cluster_id"),
+    ("promotion_activities", "admin_code", "admin_units", "code"),
+)
+
+
+def _check_references(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    problems = []
+    for name, field, target, target_field in _REFERENCES:
+        if name not in frames or target not in frames:
+            continue
+        frame, known = frames[name], set(frames[target][target_field].dropna())
+        values = frame[field]
+        dangling = values.notna() & ~values.isin(known)
+        for fid in frame.index[dangling.to_numpy()]:
+            problems.append(
+                Problem(name, feature_label(frame, LAYERS[name], fid), field,
+                        f"{values.at[fid]!r} is not a {target_field} of {target}",
+                        f"use an existing {target}.{target_field}, or add the missing feature "
+                        f"to {target}")
+            )
+    return problems
+
+
+def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Parcels of one cluster must not overlap and must lie inside their cluster."""
+    if "parcels" not in frames or "clusters" not in frames:
+        return []
+    parcels, clusters = frames["parcels"], frames["clusters"]
+    if "geometry" not in parcels or "geometry" not in clusters:
+        return []
+    spec = LAYERS["parcels"]
+    problems: list[Problem] = []
+    geoms = np.asarray(parcels.geometry.array, dtype=object)
+    cluster_of = parcels["cluster_id"].to_numpy()
+
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = (left < right) & (cluster_of[left] == cluster_of[right])
+    left, right = left[keep], right[keep]
+    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    suspect = shared > 0
+    left, right, shared = left[suspect], right[suspect], shared[suspect]
+    shrunk_left = shapely.buffer(geoms[left], -TOLERANCE_M)
+    shrunk_right = shapely.buffer(geoms[right], -TOLERANCE_M)
+    overlapping = shapely.intersects(shrunk_left, shrunk_right)
+    labels = [feature_label(parcels, spec, fid) for fid in parcels.index]
+    for i, j, area in zip(left[overlapping], right[overlapping], shared[overlapping], strict=True):
+        problems.append(
+            Problem("parcels", labels[i], "geometry",
+                    f"overlaps parcel {labels[j]} of the same cluster by {area:,.2f} m²",
+                    "redraw the shared edge so the parcels only touch (QGIS snapping helps)")
+        )
+
+    by_id = clusters.drop_duplicates("cluster_id").set_index("cluster_id").geometry
+    known = np.isin(cluster_of, by_id.index.to_numpy())
+    envelope = {cid: shapely.buffer(g, TOLERANCE_M) for cid, g in by_id.items()}
+    tolerant = np.array([envelope[c] if k else None for c, k in zip(cluster_of, known, strict=True)],
+                        dtype=object)
+    inside = np.ones(len(geoms), dtype=bool)
+    inside[known] = shapely.covered_by(geoms[known], tolerant[known])
+    for position in np.flatnonzero(~inside):
+        cid = cluster_of[position]
+        outside = shapely.area(shapely.difference(geoms[position], by_id[cid]))
+        problems.append(
+            Problem("parcels", labels[position], "geometry",
+                    f"lies partly outside its cluster {cid} ({outside:,.2f} m² outside)",
+                    "clip the parcel to the cluster boundary, or correct its cluster_id")
+        )
+    return problems
+
+
+def _check_consistency(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Warnings: the data can be used, but a figure may not mean what the user thinks."""
+    problems: list[Problem] = []
+    warn = Severity.WARNING
+    extents = frames.get("approved_extents")
+    clusters = frames.get("clusters")
+    parcels = frames.get("parcels")
+    projects = frames.get("projects")
+    if parcels is not None and extents is not None:
+        detailed = set(extents.loc[extents["stage"] == Stage.DETAILED_PLAN.value, "cluster_id"])
+        orphan = parcels[~parcels["cluster_id"].isin(detailed)].groupby("cluster_id").size()
+        for cid, count in orphan.items():
+            problems.append(
+                Problem("parcels", None, "cluster_id",
+                        f"{count} parcel(s) of cluster {cid}, which has no detailed_plan extent, "
+                        "are not counted (parcels exist from the first detailed-plan decision)",
+                        f"add the detailed_plan extent of {cid} to approved_extents", warn)
+            )
+    if parcels is not None:
+        spec = LAYERS["parcels"]
+        leased = parcels["project_id"].notna()
+        undated = leased & parcels["leased_on"].isna()
+        for fid in parcels.index[undated.to_numpy()]:
+            problems.append(
+                Problem("parcels", feature_label(parcels, spec, fid), "leased_on",
+                        "has a project but no lease date; it counts as leased from the "
+                        "cluster's first detailed plan", "fill in leased_on", warn)
+            )
+        stray = ~leased & parcels["leased_on"].notna()
+        for fid in parcels.index[stray.to_numpy()]:
+            problems.append(
+                Problem("parcels", feature_label(parcels, spec, fid), "project_id",
+                        "has a lease date but no project; it counts as vacant",
+                        "fill in project_id, or clear leased_on", warn)
+            )
+        non_industrial = leased & (parcels["land_use"] != LandUse.INDUSTRIAL.value)
+        for fid in parcels.index[non_industrial.to_numpy()]:
+            problems.append(
+                Problem("parcels", feature_label(parcels, spec, fid), "land_use",
+                        f"a {parcels.at[fid, 'land_use']} parcel has a project; only industrial "
+                        "land counts towards occupancy", "check land_use", warn)
+            )
+        if projects is not None:
+            cluster_of_project = projects.drop_duplicates("project_id").set_index("project_id")[
+                "cluster_id"
+            ]
+            their = parcels["project_id"].map(cluster_of_project)
+            mismatch = their.notna() & (their != parcels["cluster_id"])
+            for fid in parcels.index[mismatch.to_numpy()]:
+                problems.append(
+                    Problem("parcels", feature_label(parcels, spec, fid), "project_id",
+                            f"its project {parcels.at[fid, 'project_id']} belongs to cluster "
+                            f"{their.at[fid]}, not {parcels.at[fid, 'cluster_id']}",
+                            "correct the parcel's project_id or the project's cluster_id", warn)
+                )
+    if clusters is not None and extents is not None:
+        established = set(extents.loc[extents["stage"] == Stage.ESTABLISHMENT.value, "cluster_id"])
+        spec = LAYERS["clusters"]
+        lonely = clusters["operating_since"].notna() & ~clusters["cluster_id"].isin(established)
+        for fid in clusters.index[lonely.to_numpy()]:
+            problems.append(
+                Problem("clusters", feature_label(clusters, spec, fid), "operating_since",
+                        "operates but has no establishment extent; its operating area is 0",
+                        "add its establishment decision to approved_extents", warn)
+            )
+    return problems
