@@ -8,6 +8,7 @@ no feature is silently moved by about 220 m.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -73,7 +74,9 @@ def _with_vn2000_shift(crs: CRS) -> CRS:
         return crs  # PROJ's database holds the national shift for EPSG:4756
     if crs.to_epsg(min_confidence=70) is not None:
         return crs
-    proj4 = crs.to_proj4() or ""
+    with warnings.catch_warnings():  # PROJ warns that a PROJ string loses detail: we add it back
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = crs.to_proj4() or ""
     if "+towgs84" in proj4:
         return crs
     towgs84 = ",".join(repr(v) for v in VN2000_TOWGS84)

@@ -9,10 +9,10 @@ import geopandas as gpd
 import pandas as pd
 
 from ccn_gis.errors import ValidationError
-from ccn_gis.stored import RawLayer
 from ccn_gis.model import LAYERS, PROMOTION_ACTIVITIES
 from ccn_gis.problems import Problem
 from ccn_gis.settings import ProvinceSettings
+from ccn_gis.stored import RawLayer
 from ccn_gis.validation import check_layers
 
 

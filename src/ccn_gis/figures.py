@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from ccn_gis.dataset import Dataset
-from ccn_gis.model import LandUse, ProjectStatus, Programme, Stage
+from ccn_gis.model import LandUse, Programme, ProjectStatus, Stage
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,8 @@ def cluster_table(dataset: Dataset, /, *, as_of: dt.date | None = None) -> pd.Da
 
     extents = dataset.approved_extents
     decided = extents[_on_or_before(extents["decided_on"], cutoff).to_numpy()]
-    for stage, key in ((Stage.ESTABLISHMENT, "established"), (Stage.DETAILED_PLAN, "detailed_plan")):
+    stages = ((Stage.ESTABLISHMENT, "established"), (Stage.DETAILED_PLAN, "detailed_plan"))
+    for stage, key in stages:
         of_stage = decided[decided["stage"] == stage.value]
         area = _union_area_by_cluster(of_stage).reindex(table.index)
         table[key] = area.notna().astype(int)

@@ -122,8 +122,6 @@ class LayerSpec:
         raise KeyError(name)
 
 
-T, D, B, I, N = FieldType.TEXT, FieldType.DATE, FieldType.BOOL, FieldType.INTEGER, FieldType.NUMBER
-
 ADMIN_UNITS = LayerSpec(
     "admin_units",
     "code",
@@ -132,8 +130,8 @@ ADMIN_UNITS = LayerSpec(
         Field("name"),
         Field("level", vocabulary=Level),
         Field("parent_code", nullable=True),
-        Field("valid_from", D, nullable=True, required=False),
-        Field("valid_to", D, nullable=True, required=False),
+        Field("valid_from", FieldType.DATE, nullable=True, required=False),
+        Field("valid_to", FieldType.DATE, nullable=True, required=False),
     ),
     "polygon",
 )
@@ -147,8 +145,8 @@ CLUSTERS = LayerSpec(
         Field("admin_code"),
         Field("kind", vocabulary=ClusterKind),
         Field("investor", nullable=True),
-        Field("operating_since", D, nullable=True),
-        Field("infrastructure_complete", B),
+        Field("operating_since", FieldType.DATE, nullable=True),
+        Field("infrastructure_complete", FieldType.BOOL),
     ),
     "polygon",
 )
@@ -160,7 +158,7 @@ APPROVED_EXTENTS = LayerSpec(
         Field("cluster_id"),
         Field("stage", vocabulary=Stage),
         Field("decision", nullable=True),
-        Field("decided_on", D),
+        Field("decided_on", FieldType.DATE),
     ),
     "polygon",
 )
@@ -172,9 +170,9 @@ PARCELS = LayerSpec(
         Field("parcel_id"),
         Field("cluster_id"),
         Field("land_use", vocabulary=LandUse),
-        Field("recovered", B),
+        Field("recovered", FieldType.BOOL),
         Field("project_id", nullable=True),
-        Field("leased_on", D, nullable=True),
+        Field("leased_on", FieldType.DATE, nullable=True),
     ),
     "polygon",
 )
@@ -188,12 +186,12 @@ PROJECTS = LayerSpec(
         Field("name", nullable=True),
         Field("investor", nullable=True),
         Field("sector", nullable=True),
-        Field("registered_on", D),
+        Field("registered_on", FieldType.DATE),
         Field("status", vocabulary=ProjectStatus),
-        Field("registered_capital_bn_vnd", N, nullable=True),
-        Field("implemented_capital_bn_vnd", N, nullable=True),
-        Field("registered_workers", I, nullable=True),
-        Field("workers", I, nullable=True),
+        Field("registered_capital_bn_vnd", FieldType.NUMBER, nullable=True),
+        Field("implemented_capital_bn_vnd", FieldType.NUMBER, nullable=True),
+        Field("registered_workers", FieldType.INTEGER, nullable=True),
+        Field("workers", FieldType.INTEGER, nullable=True),
     ),
     None,
 )
@@ -203,12 +201,12 @@ PROMOTION_ACTIVITIES = LayerSpec(
     "activity_id",
     (
         Field("activity_id"),
-        Field("year", I),
+        Field("year", FieldType.INTEGER),
         Field("programme", vocabulary=Programme),
         Field("admin_code"),
-        Field("participants", I, nullable=True),
-        Field("facilities", I, nullable=True),
-        Field("budget_mil_vnd", N, nullable=True),
+        Field("participants", FieldType.INTEGER, nullable=True),
+        Field("facilities", FieldType.INTEGER, nullable=True),
+        Field("budget_mil_vnd", FieldType.NUMBER, nullable=True),
     ),
     "point",
     geometry_optional=True,

@@ -1,4 +1,4 @@
-"""Readable reports of the figures: Vietnamese labels and number format first, English on request."""
+"""Readable reports of the figures: Vietnamese labels and number format, English on request."""
 
 from __future__ import annotations
 

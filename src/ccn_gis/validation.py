@@ -19,9 +19,9 @@ from pyproj import CRS
 
 from ccn_gis.crs import transform_geometries
 from ccn_gis.errors import CcnGisError
-from ccn_gis.stored import RawLayer
 from ccn_gis.model import LAYERS, Field, FieldType, LandUse, LayerSpec, Stage
 from ccn_gis.problems import Problem, Severity
+from ccn_gis.stored import RawLayer
 
 TOLERANCE_M = 0.05
 """How far (metres) parcels may cross each other or their cluster: layers stored in
@@ -139,10 +139,8 @@ def _normalise_layer(
         return frame, problems
     geometry, found = _normalise_geometry(layer, spec, frame, area_crs)
     problems.extend(found)
-    if geometry is None:
-        if spec.geometry_optional:
-            return frame, problems
-        return None, problems
+    if geometry is None:  # keep the attributes so that references are still checked
+        return frame, problems
     result = gpd.GeoDataFrame(frame, geometry=geometry, crs=area_crs)
     if spec.geometry == "polygon":
         result["area_ha"] = shapely.area(geometry) / 10_000.0
@@ -274,7 +272,7 @@ def _normalise_geometry(
                                     text, hint))
 
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    report(missing, "the geometry is empty", "draw the feature or delete it")
+    report(missing, "the geometry is empty or unreadable", "draw the feature again or delete it")
     present = ~missing
     kinds = np.array([g.geom_type if g is not None else "" for g in geoms])
     allowed = _POLYGON_TYPES if spec.geometry == "polygon" else _POINT_TYPES
@@ -355,7 +353,7 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
     if "parcels" not in frames or "clusters" not in frames:
         return []
     parcels, clusters = frames["parcels"], frames["clusters"]
-    if "geometry" not in parcels or "geometry" not in clusters:
+    if not isinstance(parcels, gpd.GeoDataFrame) or not isinstance(clusters, gpd.GeoDataFrame):
         return []
     spec = LAYERS["parcels"]
     problems: list[Problem] = []
@@ -383,8 +381,9 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
     by_id = clusters.drop_duplicates("cluster_id").set_index("cluster_id").geometry
     known = np.isin(cluster_of, by_id.index.to_numpy())
     envelope = {cid: shapely.buffer(g, TOLERANCE_M) for cid, g in by_id.items()}
-    tolerant = np.array([envelope[c] if k else None for c, k in zip(cluster_of, known, strict=True)],
-                        dtype=object)
+    tolerant = np.array(
+        [envelope[c] if k else None for c, k in zip(cluster_of, known, strict=True)], dtype=object
+    )
     inside = np.ones(len(geoms), dtype=bool)
     inside[known] = shapely.covered_by(geoms[known], tolerant[known])
     for position in np.flatnonzero(~inside):

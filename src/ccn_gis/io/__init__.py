@@ -8,10 +8,10 @@ from ccn_gis.dataset import Dataset, build_dataset
 from ccn_gis.errors import SettingsError, ValidationError
 from ccn_gis.io.gpkg import GeoPackageStore, write_settings
 from ccn_gis.io.store import LayerStore
-from ccn_gis.stored import RawLayer
 from ccn_gis.model import LAYERS, SETTINGS_TABLE
 from ccn_gis.problems import Problem
 from ccn_gis.settings import ProvinceSettings
+from ccn_gis.stored import RawLayer
 from ccn_gis.validation import check_layers
 
 __all__ = [

@@ -14,13 +14,14 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError as _PyogrioSourceError
+from pyogrio.errors import DataLayerError
+from pyogrio.errors import DataSourceError as _PyogrioSourceError
 from pyproj import CRS
 
 from ccn_gis.errors import DataSourceError, LayerNotFoundError
-from ccn_gis.stored import RawLayer
 from ccn_gis.model import SETTINGS_TABLE
 from ccn_gis.problems import Problem
+from ccn_gis.stored import RawLayer
 
 
 class GeoPackageStore:
