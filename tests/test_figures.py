@@ -31,7 +31,8 @@ def dataset(request, tmp_path_factory):
     if request.param == "mixed-crs":
         crs = {"admin_units": "EPSG:4326", "parcels": "EPSG:4326",
                "approved_extents": "EPSG:32648"}
-    path = write_layers(tmp_path_factory.mktemp(request.param) / "tiny.gpkg", tiny_layers(), crs=crs)
+    folder = tmp_path_factory.mktemp(request.param)
+    path = write_layers(folder / "tiny.gpkg", tiny_layers(), crs=crs)
     return load_dataset(path)
 
 

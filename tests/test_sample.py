@@ -1,0 +1,115 @@
+"""The sample province reproduces the table Thái Bình published (shared/seed/BRIEF.md),
+by computation from its geometry and records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from ccn_gis import figures_by_admin, figures_by_cluster, load_dataset, province_figures
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_dataset(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def figures(sample):
+    return province_figures(sample)
+
+
+def test_clusters_and_areas(figures):
+    assert figures.planned.count == 66
+    assert figures.planned.area_ha == pytest.approx(4177.97, abs=0.005)
+    assert figures.established.count == 46
+    assert figures.established.area_ha == pytest.approx(2508, abs=0.005)
+    assert figures.detailed_plan.count == 44
+    assert figures.detailed_plan.area_ha == pytest.approx(1794, abs=0.005)
+    assert figures.operating.count == 35
+
+
+def test_occupancy(figures):
+    assert round(figures.occupancy, 3) == 0.413
+    assert round(figures.occupancy_recovered, 3) == 0.666
+
+
+def test_projects(figures):
+    p = figures.projects
+    assert p.count == 417
+    assert p.by_status == {"producing": 309, "under_construction": 48, "not_started": 33,
+                           "stopped": 27}
+    assert round(p.registered_capital_bn_vnd, 6) == 30129
+    assert round(p.implemented_capital_bn_vnd, 6) == 21662
+    assert round(p.capital_realisation, 3) == 0.719
+    assert (p.registered_workers, p.workers) == (82908, 54752)
+
+
+def test_promotion(figures):
+    promo = figures.promotion
+    assert promo["sewing_training"].participants == 15520
+    assert promo["management_training"].participants == 3593
+    assert promo["demo_model"].facilities == 10
+    assert promo["machinery_support"].facilities == 520
+    assert promo["rural_product_programme"].facilities == 7
+    assert promo["cluster_detailed_plan"].facilities == 7
+
+
+def test_settings_and_plan_total(sample, figures):
+    assert sample.settings.province_name == "Thái Bình"
+    assert sample.settings.area_crs == "EPSG:9209"
+    assert figures.planned.area_ha <= sample.settings.plan_total_ha + 0.005
+
+
+def test_history_for_as_of_questions(sample):
+    years = range(2010, 2026)
+    series = [province_figures(sample, as_of=dt.date(y, 12, 31)) for y in years]
+    established = [f.established.count for f in series]
+    leased = [f.leased_ha for f in series]
+    assert established == sorted(established) and established[0] < established[-1] == 46
+    assert leased == sorted(leased) and leased[0] < leased[-1]
+    assert 0 < series[years.index(2015)].established.count < 46
+
+
+def test_levels_agree(sample, figures):
+    units = figures_by_admin(sample)
+    clusters = figures_by_cluster(sample)
+    assert len(units) == 8 and len(clusters) == 66
+    for key in ("industrial_ha", "leased_ha"):
+        assert sum(getattr(u.figures, key) for u in units) == pytest.approx(getattr(figures, key))
+        assert sum(getattr(c.figures, key) for c in clusters) == pytest.approx(
+            getattr(figures, key))
+    assert all(10 <= c.figures.planned.area_ha <= 75 or c.figures.planned.area_ha >= 5
+               for c in clusters)
+
+
+def test_clusters_lie_in_the_real_outline(sample):
+    outline = ROOT / "layers" / "source" / "thai_binh_region.geojson"
+    region = gpd.read_file(outline)
+    province = region[region["role"] == "target"].to_crs(sample.settings.area_crs)
+    assert shapely.covered_by(sample.clusters.geometry.array, province.geometry.iloc[0]).all()
+
+
+def test_generator_is_deterministic(tmp_path, sample):
+    out = tmp_path / "again.gpkg"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out)],
+                   check=True, capture_output=True)
+    again = load_dataset(out)
+    for name in ("clusters", "approved_extents", "parcels", "projects", "promotion_activities",
+                 "admin_units"):
+        ours, theirs = getattr(sample, name), getattr(again, name)
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(ours.drop(columns="geometry", errors="ignore")),
+            pd.DataFrame(theirs.drop(columns="geometry", errors="ignore")))
+        if "geometry" in ours:
+            assert shapely.equals_exact(ours.geometry.array, theirs.geometry.array, 1e-6).all()
