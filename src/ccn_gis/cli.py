@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = {"stats": _stats, "validate": _validate, "settings": _settings}[args.command]
         return command(args, app)
     except ValidationError as err:
-        lang = args.lang or "vi"
+        lang: Lang = args.lang or "vi"
         print(problems_report(err.problems, source=err.source, lang=lang), file=sys.stderr)
         return 1
     except CcnGisError as err:

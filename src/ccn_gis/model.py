@@ -88,6 +88,9 @@ class FieldType(str, Enum):
     NUMBER = "number"
 
 
+Vocabulary = type[_Vocabulary]
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of a layer.
@@ -100,7 +103,7 @@ class Field:
     type: FieldType = FieldType.TEXT
     nullable: bool = False
     required: bool = True
-    vocabulary: type[_Vocabulary] | None = None
+    vocabulary: Vocabulary | None = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class ProvinceSettings(BaseModel):
         """
         values = {k: v for k, v in rows.items() if v is not None and str(v).strip() != ""}
         try:
-            return cls(**values)
+            return cls.model_validate(values)
         except _PydanticValidationError as err:
             details = "; ".join(
                 f"key {'.'.join(str(p) for p in e['loc'])!r}: {e['msg']}" for e in err.errors()
