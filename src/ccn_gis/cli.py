@@ -16,7 +16,12 @@ from pathlib import Path
 from pydantic import ValidationError as PydanticValidationError
 
 from ccn_gis.errors import CcnGisError, ValidationError
-from ccn_gis.figures import figures_by_admin, figures_by_cluster, province_figures
+from ccn_gis.figures import (
+    figures_by_admin,
+    figures_by_cluster,
+    figures_json,
+    province_figures,
+)
 from ccn_gis.io import load_dataset, open_store, read_settings, validate_store, write_settings
 from ccn_gis.report import problems_report, province_report, scoped_report
 from ccn_gis.settings import AppSettings, Lang, ProvinceSettings
@@ -62,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     with_layers(settings)
     settings.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                           help="e.g. --set area_crs=EPSG:9210 --set province_name='Nam Định'")
+    serve = sub.add_parser("serve", help="serve the layers over HTTP (OGC API – Features, "
+                           "downloads, figures)")
+    with_layers(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     return parser
 
 
@@ -75,24 +85,15 @@ def _stats(args: argparse.Namespace, app: AppSettings) -> int:
         print(f"- {warning}", file=sys.stderr)
     lang = _lang(args, app, dataset.settings)
     province = dataset.settings.province_name or Path(dataset.source).stem
-    if args.by == "province":
-        figures = province_figures(dataset, as_of=args.as_of)
-        if args.json:
-            head = {
-                "province": dataset.settings.province_name,
-                "as_of": args.as_of.isoformat() if args.as_of else None,
-                "area_crs": dataset.settings.area_crs,
-            }
-            _print_json(head | figures.to_dict())
-        else:
-            print(province_report(figures, province=province, as_of=args.as_of, lang=lang))
-        return 0
-    scoped = (figures_by_admin if args.by == "admin" else figures_by_cluster)(
-        dataset, as_of=args.as_of
-    )
     if args.json:
-        _print_json([item.to_dict() for item in scoped])
+        _print_json(figures_json(dataset, as_of=args.as_of, by=args.by))
+    elif args.by == "province":
+        figures = province_figures(dataset, as_of=args.as_of)
+        print(province_report(figures, province=province, as_of=args.as_of, lang=lang))
     else:
+        scoped = (figures_by_admin if args.by == "admin" else figures_by_cluster)(
+            dataset, as_of=args.as_of
+        )
         print(scoped_report(scoped, province=province, as_of=args.as_of, lang=lang))
     return 0
 
@@ -124,6 +125,24 @@ def _settings(args: argparse.Namespace, app: AppSettings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, app: AppSettings) -> int:
+    try:  # the web app is an optional part: pip install 'ccn-gis[server]'
+        import uvicorn
+
+        from ccn_gis_api import create_app
+    except ImportError as err:
+        raise CcnGisError(
+            f"the web server is not installed ({err}); run scripts/setup.sh, or "
+            "pip install 'ccn-gis[server]'"
+        ) from err
+    web = create_app(app)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"ccn-gis: mở http://{shown}:{args.port}/ trong trình duyệt, hoặc thêm địa chỉ này "
+          f"vào QGIS (OGC API – Features) · open http://{shown}:{args.port}/", flush=True)
+    uvicorn.run(web, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _print_json(value: object) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
     sys.stdout.write("\n")
@@ -135,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {k: v for k, v in (("layers", args.layers), ("lang", args.lang)) if v}
     try:
         app = AppSettings(**overrides)
-        command = {"stats": _stats, "validate": _validate, "settings": _settings}[args.command]
+        command = {"stats": _stats, "validate": _validate, "settings": _settings,
+                   "serve": _serve}[args.command]
         return command(args, app)
     except ValidationError as err:
         lang: Lang = args.lang or "vi"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -314,3 +315,30 @@ def figures_by_cluster(
                           admin_code=str(row["admin_code"]))
         )
     return result
+
+
+By = Literal["province", "admin", "cluster"]
+
+
+def figures_json(
+    dataset: Dataset, /, *, as_of: dt.date | None = None, by: By = "province"
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """Return the figures as the JSON of ``ccn-gis stats --json`` and ``/stats``.
+
+    For the province one object that adds ``province``, ``as_of`` and ``area_crs`` to
+    the figures; per unit or cluster a list of objects, each with its code and name.
+
+    Examples
+    --------
+    >>> figures_json(dataset, by="province")["planned"]  # doctest: +SKIP
+    {'count': 66, 'area_ha': 4177.97...}
+    """
+    if by == "province":
+        head = {
+            "province": dataset.settings.province_name,
+            "as_of": as_of.isoformat() if as_of else None,
+            "area_crs": dataset.settings.area_crs,
+        }
+        return head | province_figures(dataset, as_of=as_of).to_dict()
+    scoped = figures_by_admin if by == "admin" else figures_by_cluster
+    return [item.to_dict() for item in scoped(dataset, as_of=as_of)]

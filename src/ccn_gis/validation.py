@@ -211,6 +211,8 @@ def _normalise_field(
         report(fractional, "{value!r} is not a whole number", "enter a whole number")
     negative = (numbers.fillna(0) < 0).to_numpy()
     report(negative, "{value!r} is negative", "enter zero or a positive number")
+    if f.type is FieldType.INTEGER and not fractional.any():
+        return numbers.astype("Int64"), problems
     return numbers.astype("float64"), problems
 
 

@@ -1,0 +1,1 @@
+"""QGIS styles (QML) written into downloaded GeoPackages."""

@@ -1,0 +1,203 @@
+"""The web API through FastAPI's TestClient: OGC API – Features, figures and errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from shapely.geometry import shape
+
+from builders import tiny_layers, write_layers
+from ccn_gis.settings import AppSettings
+from ccn_gis_api import create_app
+from ccn_gis_api.models import CollectionInfo, Collections, FeatureCollection, Landing
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
+GEOJSON = "application/geo+json"
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(AppSettings(layers=SAMPLE)))
+
+
+@pytest.fixture(scope="module")
+def tiny_client(tmp_path_factory):
+    path = write_layers(tmp_path_factory.mktemp("api") / "tiny.gpkg", tiny_layers(),
+                        crs={"parcels": "EPSG:4326"})
+    return TestClient(create_app(AppSettings(layers=path)))
+
+
+def test_landing_page_links(client):
+    body = client.get("/", headers={"accept": "application/json"}).json()
+    Landing.model_validate(body)
+    rels = {link["rel"]: link for link in body["links"]}
+    for rel in ("self", "service-desc", "service-doc", "conformance", "data"):
+        assert rels[rel]["href"].startswith("http://testserver/"), rel
+    assert rels["service-desc"]["type"].startswith("application/vnd.oai.openapi+json")
+
+
+def test_landing_page_html_for_browsers(client):
+    page = client.get("/", headers={"accept": "text/html,application/xhtml+xml"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Cụm công nghiệp" in page.text
+
+
+def test_conformance_and_openapi_30(client):
+    classes = client.get("/conformance").json()["conformsTo"]
+    assert any(c.endswith("/conf/geojson") for c in classes)
+    doc = client.get("/openapi.json").json()
+    assert doc["openapi"].startswith("3.0")
+    limit = next(p for p in doc["paths"]["/collections/{collection_id}/items"]["get"]
+                 ["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 10_000
+    assert "null" not in json.dumps(doc).replace('"nullable"', "")
+
+
+def test_collections_describe_every_layer(client):
+    body = client.get("/collections").json()
+    Collections.model_validate(body)
+    ids = [c["id"] for c in body["collections"]]
+    assert ids == ["admin_units", "clusters", "approved_extents", "parcels",
+                   "promotion_activities", "projects"]
+    clusters = CollectionInfo.model_validate(client.get("/collections/clusters").json())
+    west, south, east, north = clusters.extent.spatial.bbox[0]
+    assert 106.0 < west < east < 106.7 and 20.2 < south < north < 20.8
+    assert clusters.storageCrs in clusters.crs
+
+
+def test_downloads_are_advertised(client):
+    links = client.get("/collections/parcels").json()["links"]
+    enclosures = {link["type"] for link in links if link["rel"] == "enclosure"}
+    assert enclosures == {"application/geo+json", "application/geopackage+sqlite3",
+                          "application/x-shapefile+zip", "application/vnd.google-earth.kml+xml",
+                          "text/csv"}
+    assert all(link.get("title") for link in links if link["rel"] == "enclosure")
+
+
+def test_items_are_rfc7946(client):
+    response = client.get("/collections/clusters/items", params={"limit": 1000})
+    assert response.headers["content-type"] == GEOJSON
+    body = response.json()
+    FeatureCollection.model_validate(body)
+    assert "crs" not in body
+    assert body["numberMatched"] == body["numberReturned"] == 66
+    for feature in body["features"]:
+        assert feature["id"] == feature["properties"]["cluster_id"]
+        geom = shape(feature["geometry"])
+        polygons = getattr(geom, "geoms", [geom])
+        assert all(shapely.is_ccw(p.exterior) for p in polygons)
+        x, y = np.asarray(polygons[0].exterior.coords).T
+        assert (np.abs(np.round(x, 7) - x) < 1e-12).all()
+    props = body["features"][0]["properties"]
+    assert {"area_ha", "stage", "established", "detailed_plan", "operating",
+            "occupancy"} <= set(props)
+
+
+def test_paging_keeps_parameters_and_covers_everything(client):
+    seen, url = [], "/collections/parcels/items?limit=400&land_use=industrial"
+    while url:
+        body = client.get(url).json()
+        seen += [f["id"] for f in body["features"]]
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        if nxt:
+            assert "land_use=industrial" in nxt[0] and "limit=400" in nxt[0]
+            assert next(link for link in body["links"] if link["rel"] == "next")["type"] == GEOJSON
+        url = nxt[0].replace("http://testserver", "") if nxt else None
+    assert len(seen) == len(set(seen)) == body["numberMatched"]
+    prev = client.get("/collections/parcels/items?limit=400&offset=400").json()["links"]
+    assert any(link["rel"] == "prev" for link in prev)
+
+
+def test_bbox_datetime_and_field_filters(tiny_client):
+    # C1 lies at the origin of the tiny province; C3 3 km east of it
+    every = tiny_client.get("/collections/clusters/items").json()
+    c1 = shape(next(f for f in every["features"] if f["id"] == "C1")["geometry"])
+    w, s, e, n = c1.bounds
+    hits = tiny_client.get("/collections/clusters/items",
+                           params={"bbox": f"{w},{s},{e},{n}"}).json()
+    assert [f["id"] for f in hits["features"]] == ["C1"]
+    dated = tiny_client.get("/collections/approved_extents/items",
+                            params={"datetime": "2015-01-01/2016-12-31"}).json()
+    assert sorted(f["properties"]["decision"] for f in dated["features"]) == [
+        "1/QĐ-UBND", "3/QĐ-UBND"]
+    instant = tiny_client.get("/collections/approved_extents/items",
+                              params={"datetime": "2018-01-01"}).json()
+    assert instant["numberMatched"] == 1
+    open_end = tiny_client.get("/collections/projects/items",
+                               params={"datetime": "2020-01-01/.."}).json()
+    assert sorted(f["id"] for f in open_end["features"]) == ["PR2", "PR3"]
+    stage = tiny_client.get("/collections/approved_extents/items",
+                            params={"stage": "detailed_plan", "cluster_id": "C1"}).json()
+    assert stage["numberMatched"] == 1
+    leased = tiny_client.get("/collections/parcels/items", params={"recovered": "false"}).json()
+    assert sorted(f["id"] for f in leased["features"]) == ["P4", "P7"]
+
+
+def test_computed_attributes_match_the_figures(tiny_client):
+    c1 = tiny_client.get("/collections/clusters/items/C1").json()
+    assert c1["properties"]["area_ha"] == pytest.approx((500 * 500 - 100 * 80) / 1e4)
+    assert c1["properties"]["stage"] == "operating"
+    assert c1["properties"]["occupancy"] == pytest.approx(4 / 9)
+    figures = c1["properties"]["figures"]
+    assert figures["cluster_id"] == "C1" and figures["established"]["area_ha"] == pytest.approx(25)
+    parcel = tiny_client.get("/collections/parcels/items/P4").json()
+    assert parcel["properties"]["area_ha"] == pytest.approx(3.0, abs=1e-6)
+    assert parcel["properties"]["lease_status"] == "vacant"
+
+
+def test_stats_is_the_cli_json(client):
+    for params in ({}, {"as_of": "2018-12-31"}, {"by": "admin"}, {"by": "cluster",
+                                                                  "as_of": "2020-06-30"}):
+        args = ["--as-of", params["as_of"]] if "as_of" in params else []
+        args += ["--by", params["by"]] if "by" in params else []
+        cli = subprocess.run([sys.executable, "-m", "ccn_gis.cli", "stats", "--json",
+                              "--layers", str(SAMPLE), *args], capture_output=True, text=True,
+                             check=True)
+        assert client.get("/stats", params=params).json() == json.loads(cli.stdout)
+
+
+def test_html_pages(client):
+    for url in ("/collections?f=html", "/collections/clusters?f=html",
+                "/collections/clusters/items?f=html&limit=5", "/collections/clusters/items/TB-01?f=html",
+                "/conformance?f=html"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert page.headers["content-type"].startswith("text/html")
+    assert "CCN" in client.get("/collections/clusters/items?f=html").text
+
+
+@pytest.mark.parametrize("url, status, words", [
+    ("/collections/nope", 404, "no collection"),
+    ("/collections/clusters/items/TB-99", 404, "no feature"),
+    ("/collections/clusters/items?bbox=1,2,3", 400, "bbox"),
+    ("/collections/clusters/items?bbox=a,b,c,d", 400, "bbox"),
+    ("/collections/clusters/items?bbox=106,21,107,20", 400, "south"),
+    ("/collections/clusters/items?limit=0", 400, "limit"),
+    ("/collections/clusters/items?limit=10001", 400, "limit"),
+    ("/collections/clusters/items?limit=abc", 400, "limit"),
+    ("/collections/clusters/items?offset=-1", 400, "offset"),
+    ("/collections/clusters/items?datetime=yesterday", 400, "datetime"),
+    ("/collections/clusters/items?datetime=2020-01-01/2019-01-01", 400, "start"),
+    ("/collections/promotion_activities/items?datetime=2020-01-01", 400, "no dates"),
+    ("/collections/clusters/items?f=xml", 400, "f"),
+    ("/collections/clusters/items?colour=red", 400, "unknown parameter"),
+    ("/collections/clusters/items?operating=maybe", 400, "operating"),
+    ("/collections/clusters/items?crs=EPSG:3857", 400, "CRS84"),
+    ("/collections/clusters/download?format=pdf", 400, "format"),
+    ("/collections/clusters/download?format=gpkg&crs=EPSG:3857", 400, "EPSG:4326"),
+    ("/collections/clusters/download?format=geojson&crs=EPSG:9209", 400, "WGS84"),
+    ("/stats?as_of=2020-02-30", 400, "as_of"),
+    ("/stats?by=street", 400, "by"),
+])
+def test_client_mistakes(client, url, status, words):
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    assert words in response.json()["description"]

@@ -1,0 +1,23 @@
+"""Fuzzing the OpenAPI document with schemathesis: no 5xx, no response breaking its schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from ccn_gis.settings import AppSettings
+from ccn_gis_api import create_app
+
+SAMPLE = Path(__file__).resolve().parents[1] / "layers" / "thai_binh.gpkg"
+
+app = create_app(AppSettings(layers=SAMPLE))
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_api_keeps_its_contract(case):
+    case.call_and_validate()
