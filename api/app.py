@@ -10,22 +10,28 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-import numpy as np
+import orjson
 from fastapi import FastAPI, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ccn_gis.figures import figures_json
+from ccn_gis.figures import figures_by_cluster, figures_json
 from ccn_gis.io import load_dataset
 from ccn_gis.io.export import FORMATS, ExportFormat, export_layer
+from ccn_gis.publish import layer_view
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import html
-from ccn_gis_api.catalog import Catalog, ServedCollection
+from ccn_gis_api.catalog import Catalog, ServedCollection, json_value
 from ccn_gis_api.errors import install_error_handlers
-from ccn_gis_api.models import Collections, CollectionInfo, Conformance, FeatureCollection
-from ccn_gis_api.models import Landing, Problem
+from ccn_gis_api.models import (
+    CollectionInfo,
+    Collections,
+    Conformance,
+    FeatureCollection,
+    Landing,
+    Problem,
+)
 from ccn_gis_api.openapi import downgrade_to_openapi_30
 from ccn_gis_api.query import (
     CRS84,
@@ -88,6 +94,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     settings = settings or AppSettings()
     dataset = load_dataset(settings.layers)
     catalog = Catalog.from_dataset(dataset)
+    cluster_figures = {f.code: f.to_dict() for f in figures_by_cluster(dataset)}
     province = dataset.settings.province_name or settings.layers.stem
     basename = settings.layers.stem
 
@@ -110,7 +117,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         return catalog.collections[collection_id]
 
     # ----------------------------------------------------------------- landing
-    @app.get("/", response_model=Landing, operation_id="getLandingPage", tags=["Capabilities"],
+    @app.get("/", response_model=Landing, response_model_exclude_none=True,
+             operation_id="getLandingPage", tags=["Capabilities"],
              summary="Landing page", responses={**HTML_TOO, **ERRORS})
     def landing(request: Request, f: FormatQuery = None) -> Any:
         body = {
@@ -190,7 +198,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             "storageCrs": CRS84,
         }
 
-    @app.get("/collections", response_model=Collections, operation_id="getCollections",
+    @app.get("/collections", response_model=Collections, response_model_exclude_none=True,
+             operation_id="getCollections",
              tags=["Data"], summary="The layers served", responses={**HTML_TOO, **ERRORS})
     def collections(request: Request, f: FormatQuery = None) -> Any:
         infos = [collection_info(request, c) for c in catalog.collections.values()]
@@ -199,8 +208,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                      len(catalog.collections[i["id"]].ids)} for i in infos]
             body = html.table(rows, ["id", "title", "features"]) + "".join(
                 f'<p><a href="/collections/{i["id"]}?f=html">{i["title"]}</a></p>' for i in infos)
-            return HTMLResponse(html.page("Các lớp dữ liệu", body,
-                                          crumbs=[("Trang chủ", "/"), ("Collections", "/collections")]))
+            crumbs = [("Trang chủ", "/"), ("Collections", "/collections?f=html")]
+            return HTMLResponse(html.page("Các lớp dữ liệu", body, crumbs=crumbs))
         return {
             "links": [{"href": _url(request, "/collections"), "rel": "self",
                        "type": "application/json"},
@@ -210,6 +219,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         }
 
     @app.get("/collections/{collection_id}", response_model=CollectionInfo,
+             response_model_exclude_none=True,
              operation_id="describeCollection", tags=["Data"], summary="One layer",
              responses={**HTML_TOO, **ERRORS})
     def collection(request: Request, collection_id: CollectionId, f: FormatQuery = None) -> Any:
@@ -263,19 +273,15 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             links.append({"href": _url(request, path, **keep, offset=offset + limit),
                           "rel": "next", "type": GEOJSON, "title": "Trang sau"})
         if offset > 0:
-            links.append({"href": _url(request, path, **keep, offset=max(offset - limit, 0) or None),
+            previous = max(offset - limit, 0) or None
+            links.append({"href": _url(request, path, **keep, offset=previous),
                           "rel": "prev", "type": GEOJSON, "title": "Trang trước"})
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if _wants_html(request, f):
-            rows = [c.frame.iloc[int(i)].to_dict() for i in page_positions]
-            from ccn_gis_api.catalog import _json_value
-
-            rows = [{k: _json_value(v) for k, v in r.items()} for r in rows]
-            for row, i in zip(rows, page_positions, strict=True):
-                fid = c.ids[int(i)]
-                row[c.info.id_field] = fid
-            nav = "".join(f'<a href="{l["href"]}">{l["title"]}</a>' for l in links
-                          if l["rel"] in ("prev", "next"))
+            rows = [{k: json_value(v) for k, v in c.frame.iloc[int(i)].items()}
+                    for i in page_positions]
+            nav = "".join(f'<a href="{link["href"]}">{link["title"]}</a>' for link in links
+                          if link["rel"] in ("prev", "next"))
             body = (f"<p>{returned} / {matched} đối tượng (features)</p>"
                     f'<nav class="pages">{nav}</nav>'
                     + html.table(rows, list(c.frame.columns)))
@@ -305,11 +311,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         position = c.position.get(feature_id)
         if position is None:
             raise StarletteHTTPException(404, f"no feature {feature_id!r} in {c.name}")
-        feature = orjson_loads(c.features[position])
+        feature = orjson.loads(c.features[position])
         if c.name == "clusters":
-            figures = figures_json(dataset, by="cluster")
-            feature["properties"]["figures"] = next(
-                x for x in figures if x["cluster_id"] == feature_id)
+            feature["properties"]["figures"] = cluster_figures[feature_id]
         path = f"/collections/{c.name}/items/{feature_id}"
         feature["links"] = [
             {"href": _url(request, path), "rel": "self", "type": GEOJSON},
@@ -348,8 +352,6 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         if crs not in ("EPSG:4326", dataset.settings.area_crs):
             raise BadRequest(f"crs={crs!r}: use EPSG:4326 (WGS84) or "
                              f"{dataset.settings.area_crs} (VN-2000)")
-        from ccn_gis.publish import layer_view
-
         frame = layer_view(dataset, c.name).iloc[positions]
         try:
             export = export_layer(frame, layer=c.name, fmt=format, crs=crs, basename=basename)
@@ -388,15 +390,4 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
 
 def _dumps(value: Any) -> bytes:
-    import orjson
-
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-def orjson_loads(data: bytes) -> Any:
-    import orjson
-
-    return orjson.loads(data)
-
-
-__all__ = ["create_app", "np"]

@@ -23,7 +23,7 @@ from ccn_gis.publish import COLLECTIONS, Collection, layer_view
 COORDINATE_DECIMALS = 7  # about 1 cm: RFC 7946 advises no more
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """A stored value as JSON wants it: dates as YYYY-MM-DD, missing values as null."""
     if value is None or value is pd.NaT:
         return None
@@ -84,7 +84,7 @@ def build_collection(dataset: Dataset, name: str) -> ServedCollection:
         attributes = pd.DataFrame(view)
     ids = attributes[info.id_field].astype(str).to_numpy()
     records = [
-        {k: _json_value(v) for k, v in row.items()}
+        {k: json_value(v) for k, v in row.items()}
         for row in attributes.to_dict(orient="records")
     ]
     features = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -26,10 +28,10 @@ STATUS_CODES: dict[type[Exception], tuple[int, str]] = {
 
 
 def _problem(
-    status: int, code: str, description: str, headers: dict[str, str] | None = None
+    status: int, code: str, description: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse({"code": code, "description": description}, status_code=status,
-                        headers=headers)
+                        headers=dict(headers) if headers else None)
 
 
 def install_error_handlers(app: FastAPI) -> None:

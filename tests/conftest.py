@@ -40,10 +40,11 @@ def live_server():
         try:
             urllib.request.urlopen(f"{url}/conformance", timeout=2)
             break
-        except OSError:
+        except OSError as err:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"the server did not start: {process.stdout.read()}")
+                output = process.stdout.read() if process.stdout else ""
+                raise RuntimeError(f"the server did not start: {output}") from err
             time.sleep(0.2)
     yield url
     process.terminate()

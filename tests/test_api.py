@@ -166,8 +166,8 @@ def test_stats_is_the_cli_json(client):
 
 def test_html_pages(client):
     for url in ("/collections?f=html", "/collections/clusters?f=html",
-                "/collections/clusters/items?f=html&limit=5", "/collections/clusters/items/TB-01?f=html",
-                "/conformance?f=html"):
+                "/collections/clusters/items?f=html&limit=5",
+                "/collections/clusters/items/TB-01?f=html", "/conformance?f=html"):
         page = client.get(url)
         assert page.status_code == 200, url
         assert page.headers["content-type"].startswith("text/html")

@@ -1,0 +1,111 @@
+"""Downloads over HTTP, found through the collection's enclosure links and opened with GDAL."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyogrio
+import pytest
+from fastapi.testclient import TestClient
+
+from ccn_gis.crs import area_ha, transform_geometries
+from ccn_gis.settings import AppSettings
+from ccn_gis_api import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
+SUFFIX = {"application/geo+json": "geojson", "application/geopackage+sqlite3": "gpkg",
+          "application/x-shapefile+zip": "shp.zip", "application/vnd.google-earth.kml+xml": "kml",
+          "text/csv": "csv"}
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ogrinfo") is None and not os.environ.get("CI"),
+    reason="GDAL's tools are not installed (scripts/setup.sh --test installs gdal-bin)",
+)
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(AppSettings(layers=SAMPLE)))
+
+
+@pytest.fixture(scope="module")
+def stats():
+    run = subprocess.run([sys.executable, "-m", "ccn_gis.cli", "stats", "--json", "--by",
+                          "cluster", "--layers", str(SAMPLE)], capture_output=True, text=True,
+                         check=True)
+    return {c["cluster_id"]: c for c in json.loads(run.stdout)}
+
+
+def _enclosures(client, collection):
+    links = client.get(f"/collections/{collection}").json()["links"]
+    return [link for link in links if link["rel"] == "enclosure"]
+
+
+def _fetch(client, link, tmp_path, **extra):
+    url = urlsplit(link["href"])
+    query = "&".join([url.query, *(f"{k}={v}" for k, v in extra.items())])
+    response = client.get(f"{url.path}?{query}")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(link["type"])
+    disposition = response.headers["content-disposition"]
+    filename = re.search(r'filename="([^"]+)"', disposition).group(1)
+    assert disposition.startswith("attachment") and filename.startswith("thai_binh_")
+    path = tmp_path / filename
+    path.write_bytes(response.content)
+    return path
+
+
+def _gdal_path(path: Path) -> str:
+    return f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
+
+
+def test_every_advertised_cluster_download_opens_in_gdal(client, stats, tmp_path):
+    links = _enclosures(client, "clusters")
+    assert {link["type"] for link in links} == set(SUFFIX)
+    for link in links:
+        path = _fetch(client, link, tmp_path)
+        assert path.name.endswith(SUFFIX[link["type"]])
+        listing = subprocess.run(["ogrinfo", "-ro", "-al", "-so", _gdal_path(path)],
+                                 capture_output=True, text=True, check=True).stdout
+        assert "Feature Count: 66" in listing, (link["title"], listing)
+        frame = pyogrio.read_dataframe(_gdal_path(path))
+        ids = frame["cluster_id"] if "cluster_id" in frame else frame["Name"]
+        names = frame["name"] if "name" in frame else frame["Name"]
+        assert any("Thụy" in str(n) or "Đông" in str(n) for n in names), link["title"]
+        if "cluster_id" not in frame:  # KML names placemarks by the cluster's name
+            continue
+        crs = frame.crs.to_string() if frame.crs is not None else (
+            "EPSG:9209" if "vn2000" in path.name else "EPSG:4326")
+        areas = area_ha(transform_geometries(frame.geometry.array, crs, "EPSG:9209"))
+        for cid, area in zip(ids, areas, strict=True):
+            assert area == pytest.approx(stats[cid]["planned"]["area_ha"], abs=0.01), (
+                link["title"], cid)
+
+
+def test_filtered_parcel_downloads(client, tmp_path):
+    first = client.get("/collections/parcels/items", params={"limit": 1}).json()
+    cluster = first["features"][0]["properties"]["cluster_id"]
+    matched = client.get("/collections/parcels/items",
+                         params={"cluster_id": cluster, "limit": 1}).json()["numberMatched"]
+    assert 0 < matched < first["numberMatched"]
+    for link in _enclosures(client, "parcels"):
+        path = _fetch(client, link, tmp_path, cluster_id=cluster)
+        assert len(pyogrio.read_dataframe(_gdal_path(path))) == matched, link["title"]
+
+
+def test_projects_table_downloads(client, tmp_path):
+    links = _enclosures(client, "projects")
+    assert "application/vnd.google-earth.kml+xml" not in {link["type"] for link in links}
+    for link in links:
+        frame = pyogrio.read_dataframe(_gdal_path(_fetch(client, link, tmp_path)),
+                                       read_geometry=False)
+        assert len(frame) == 417
+        assert frame["name"].str.contains("Nhà máy").any()
