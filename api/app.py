@@ -170,11 +170,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
              "type": "text/html", "title": f"{c.info.title_vi} — HTML"},
         ]
         for fmt, info in FORMATS.items():
-            if fmt is ExportFormat.KML and not c.info.has_geometry:
+            if fmt is ExportFormat.KML and c.geometries is None:
                 continue
             crss = [dataset.settings.area_crs, "EPSG:4326"] if info.crs_choice else ["EPSG:4326"]
             for crs in crss:
-                if not c.info.has_geometry and crs != "EPSG:4326":
+                if c.geometries is None and crs != "EPSG:4326":
                     continue
                 label = "VN-2000" if crs != "EPSG:4326" else "WGS84"
                 links.append({
