@@ -7,13 +7,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from importlib import resources
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import orjson
+import xstatic.pkg.leaflet
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.figures import figures_by_cluster, figures_json
@@ -108,6 +111,13 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     )
     app.state.catalog = catalog
     install_error_handlers(app)
+    static = resources.files("ccn_gis_api") / "static"
+    app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),
+              name="leaflet")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    map_page = (static / "map.html").read_text(encoding="utf-8")
+    map_page = map_page.replace("{{title}}", f"Cụm công nghiệp {province}").replace(
+        "{{province}}", province)
 
     def collection_or_404(collection_id: str) -> ServedCollection:
         if collection_id not in catalog.collections:
@@ -121,6 +131,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
              operation_id="getLandingPage", tags=["Capabilities"],
              summary="Landing page", responses={**HTML_TOO, **ERRORS})
     def landing(request: Request, f: FormatQuery = None) -> Any:
+        if f is None and _wants_html(request, None):  # a browser: the web map
+            return HTMLResponse(map_page)
         body = {
             "title": app.title,
             "description": app.description,
@@ -129,6 +141,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                  "title": "Trang này (this document)"},
                 {"href": _url(request, "/", f="html"), "rel": "alternate", "type": "text/html",
                  "title": "Trang này dạng HTML"},
+                {"href": _url(request, "/"), "rel": "alternate", "type": "text/html",
+                 "title": "Bản đồ cụm công nghiệp (web map, opened by browsers)"},
                 {"href": _url(request, "/openapi.json"), "rel": "service-desc",
                  "type": OPENAPI_JSON, "title": "OpenAPI 3.0"},
                 {"href": _url(request, "/docs"), "rel": "service-doc", "type": "text/html",

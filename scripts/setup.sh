@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up ccn-gis in .venv (created if missing). With --test, also what the test suite needs:
-# the test extras and GDAL's command-line tools (Debian package gdal-bin) for the real-client tests.
+# the test extras, GDAL's command-line tools (gdal-bin) and Chromium (Debian packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,12 +11,17 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 if [ "${1:-}" = "--test" ]; then
   .venv/bin/python -m pip install --quiet -e '.[server,test]'
-  if ! command -v ogrinfo >/dev/null 2>&1; then
+  # GDAL's tools and Chromium are the real clients of the test suite (Debian packages).
+  missing=()
+  command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "Installing gdal-bin (ogrinfo, ogr2ogr) for the real-client tests…"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin >/dev/null
+      echo "Installing ${missing[*]} for the real-client tests…"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-      echo "ogrinfo is missing: install GDAL's tools (Debian/Ubuntu: sudo apt-get install gdal-bin)" >&2
+      echo "Missing ${missing[*]}: install them (Debian/Ubuntu: sudo apt-get install ${missing[*]})" >&2
       exit 1
     fi
   fi

@@ -44,10 +44,26 @@ def test_landing_page_links(client):
     assert rels["service-desc"]["type"].startswith("application/vnd.oai.openapi+json")
 
 
-def test_landing_page_html_for_browsers(client):
-    page = client.get("/", headers={"accept": "text/html,application/xhtml+xml"})
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_one_address_for_browsers_and_gis_clients(client):
+    page = client.get("/", headers={"accept": BROWSER_ACCEPT})
     assert page.headers["content-type"].startswith("text/html")
-    assert "Cụm công nghiệp" in page.text
+    assert "Cụm công nghiệp Thái Bình" in page.text and "/static/map.js" in page.text
+    for accept in ("application/json", "*/*", "application/json, text/html;q=0.5"):
+        assert client.get("/", headers={"accept": accept}).json()["links"]
+    landing = client.get("/?f=html", headers={"accept": BROWSER_ACCEPT})
+    assert "OGC" in landing.text or "conformance" in landing.text
+
+
+def test_the_map_needs_nothing_from_outside(client):
+    page = client.get("/", headers={"accept": BROWSER_ACCEPT}).text
+    for asset in ("/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css", "/static/map.js",
+                  "/static/map.css"):
+        assert asset in page
+        assert client.get(asset).status_code == 200, asset
+    assert "http" not in page.split("<body>")[0].replace("http-equiv", "")
 
 
 def test_conformance_and_openapi_30(client):

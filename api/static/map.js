@@ -1,0 +1,427 @@
+/* ccn-gis web map: the province's clusters, extents and parcels with their figures.
+ * Everything comes from the app's own API (OGC API – Features, /stats); no internet needed. */
+"use strict";
+
+const I18N = {
+  vi: {
+    asOf: "Số liệu đến ngày", allRecords: "Toàn bộ dữ liệu", layers: "Lớp bản đồ",
+    admin_units: "Đơn vị hành chính", clusters: "Cụm công nghiệp (theo giai đoạn)",
+    approved_extents: "Phạm vi được phê duyệt", parcels: "Lô đất", colourBy: "Tô màu theo",
+    lease_status: "Tình trạng cho thuê", land_use: "Loại đất",
+    basemap: "Bản đồ nền OpenStreetMap (cần internet)", downloads: "Tải dữ liệu",
+    downloadLayer: "Lớp", provinceFigures: "Số liệu toàn tỉnh", unitFigures: "Theo đơn vị hành chính",
+    unit: "Đơn vị", wholeProvince: "Toàn tỉnh", clusterFigures: "Số liệu cụm công nghiệp",
+    planned: "Quy hoạch", established: "Đã thành lập", detailed_plan: "Đã quy hoạch chi tiết",
+    operating: "Đang hoạt động", leased: "Đã cho thuê", vacant: "Còn trống",
+    not_for_lease: "Không cho thuê", industrial: "Đất công nghiệp", services: "Đất dịch vụ",
+    infrastructure: "Đất hạ tầng kỹ thuật", traffic: "Đất giao thông", green: "Đất cây xanh",
+    water: "Mặt nước", establishment: "Quyết định thành lập / mở rộng",
+    detailed_extent: "Quy hoạch chi tiết 1/500",
+    rows: {
+      planned: "CCN trong quy hoạch", established: "CCN đã thành lập",
+      detailed_plan: "CCN đã quy hoạch chi tiết", operating: "CCN đã đi vào hoạt động",
+      industrial_ha: "Đất công nghiệp", leased_ha: "Đất công nghiệp đã cho thuê",
+      occupancy: "Tỷ lệ lấp đầy đất công nghiệp", recovered_industrial_ha: "Đất công nghiệp đã thu hồi",
+      occupancy_recovered: "Tỷ lệ lấp đầy đất thu hồi", projects: "Dự án đầu tư",
+      producing: "– đi vào sản xuất", under_construction: "– đang xây dựng",
+      not_started: "– chưa xây dựng", stopped: "– ngừng hoạt động",
+      registered_capital_bn_vnd: "Vốn đăng ký (tỷ đồng)",
+      implemented_capital_bn_vnd: "Vốn thực hiện (tỷ đồng)", registered_workers: "Lao động đăng ký",
+      workers: "Lao động đang sử dụng",
+    },
+    popup: {
+      cluster_id: "Mã cụm", admin: "Đơn vị", stage: "Giai đoạn", area_ha: "Diện tích quy hoạch",
+      established_ha: "Diện tích đã thành lập", detailed_plan_ha: "Diện tích quy hoạch chi tiết",
+      industrial_ha: "Đất công nghiệp", leased_ha: "Đã cho thuê", occupancy: "Tỷ lệ lấp đầy",
+      projects: "Số dự án", investor: "Chủ đầu tư hạ tầng", parcel_id: "Mã lô",
+      land_use: "Loại đất", lease_status: "Tình trạng", project_id: "Dự án",
+      leased_on: "Ngày thuê", decision: "Quyết định", decided_on: "Ngày quyết định",
+      code: "Mã", level: "Cấp",
+    },
+    ha: "ha", count: "Số lượng", area: "Diện tích (ha)", unitCol: "Đơn vị", clustersCol: "CCN",
+    occupancyCol: "Lấp đầy", other: "Khác",
+  },
+  en: {
+    asOf: "As of", allRecords: "All records", layers: "Map layers",
+    admin_units: "Administrative units", clusters: "Industrial clusters (by stage)",
+    approved_extents: "Approved extents", parcels: "Land parcels", colourBy: "Colour by",
+    lease_status: "Lease status", land_use: "Land use",
+    basemap: "OpenStreetMap basemap (needs internet)", downloads: "Downloads",
+    downloadLayer: "Layer", provinceFigures: "Province figures", unitFigures: "By administrative unit",
+    unit: "Unit", wholeProvince: "Whole province", clusterFigures: "Cluster figures",
+    planned: "Planned", established: "Established", detailed_plan: "Detailed plan",
+    operating: "Operating", leased: "Leased", vacant: "Vacant", not_for_lease: "Not for lease",
+    industrial: "Industrial", services: "Services", infrastructure: "Infrastructure",
+    traffic: "Traffic", green: "Green", water: "Water", establishment: "Establishment / expansion",
+    detailed_extent: "Detailed plan 1/500",
+    rows: {
+      planned: "Clusters in the plan", established: "Clusters established",
+      detailed_plan: "Clusters with a detailed plan", operating: "Clusters in operation",
+      industrial_ha: "Industrial land", leased_ha: "Industrial land leased",
+      occupancy: "Occupancy of industrial land", recovered_industrial_ha: "Recovered industrial land",
+      occupancy_recovered: "Occupancy of recovered land", projects: "Investment projects",
+      producing: "– producing", under_construction: "– under construction",
+      not_started: "– not yet built", stopped: "– stopped",
+      registered_capital_bn_vnd: "Registered capital (bn VND)",
+      implemented_capital_bn_vnd: "Capital invested (bn VND)", registered_workers: "Registered workforce",
+      workers: "Workers employed",
+    },
+    popup: {
+      cluster_id: "Cluster id", admin: "Unit", stage: "Stage", area_ha: "Planned area",
+      established_ha: "Established area", detailed_plan_ha: "Detailed-plan area",
+      industrial_ha: "Industrial land", leased_ha: "Leased", occupancy: "Occupancy",
+      projects: "Projects", investor: "Infrastructure investor", parcel_id: "Parcel",
+      land_use: "Land use", lease_status: "Status", project_id: "Project", leased_on: "Leased on",
+      decision: "Decision", decided_on: "Decided on", code: "Code", level: "Level",
+    },
+    ha: "ha", count: "Count", area: "Area (ha)", unitCol: "Unit", clustersCol: "Clusters",
+    occupancyCol: "Occupancy", other: "Other",
+  },
+};
+
+const COLOURS = {
+  stage: { planned: "#c7c7c7", established: "#fdae61", detailed_plan: "#2c7bb6", operating: "#1a9641" },
+  lease_status: { leased: "#d7191c", vacant: "#1a9641", not_for_lease: "#bdbdbd" },
+  land_use: { industrial: "#9e6bd6", services: "#f4a582", infrastructure: "#878787",
+              traffic: "#4d4d4d", green: "#66bd63", water: "#4393c3" },
+  extent: { establishment: "#e66101", detailed_plan: "#5e3c99" },
+};
+const LAYER_ORDER = ["admin_units", "approved_extents", "clusters", "parcels"];
+const PARCEL_ZOOM = 13; /* parcels are drawn from this zoom on: below it they hide the clusters */
+
+const state = {
+  lang: "vi", asOf: "", parcelColour: "lease_status", unit: "", cluster: null,
+  data: {}, collections: {}, stats: null, units: [], clusterStats: {}, layers: {},
+};
+
+/* Numbers as the reader writes them: 4.177,97 in Vietnamese, 4,177.97 in English. */
+function fmt(value, decimals = 2) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  const fixed = Math.abs(value).toFixed(decimals);
+  const [whole, fraction] = fixed.split(".");
+  const group = state.lang === "vi" ? "." : ",";
+  const point = state.lang === "vi" ? "," : ".";
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, group);
+  return (value < 0 ? "-" : "") + grouped + (fraction ? point + fraction : "");
+}
+function pct(value) { return value === null || value === undefined ? "–" : `${fmt(value * 100, 1)} %`; }
+function ha(value) { return `${fmt(value)} ${t("ha")}`; }
+function t(key) { return I18N[state.lang][key] ?? key; }
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+function date(text) {
+  if (!text) return "";
+  if (state.lang !== "vi") return text;
+  const [y, m, d] = text.split("-");
+  return `${d}/${m}/${y}`;
+}
+
+async function getJSON(url) {
+  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/* Every feature of a collection, following the `next` links. */
+async function readCollection(name) {
+  let url = `/collections/${name}/items?limit=10000`;
+  const features = [];
+  while (url) {
+    const page = await getJSON(url);
+    features.push(...page.features);
+    const next = (page.links || []).find((link) => link.rel === "next");
+    url = next ? next.href : null;
+  }
+  return { type: "FeatureCollection", features };
+}
+
+async function loadStats() {
+  const asOf = state.asOf ? `&as_of=${state.asOf}` : "";
+  const [province, units, clusters] = await Promise.all([
+    getJSON(`/stats?by=province${asOf}`), getJSON(`/stats?by=admin${asOf}`),
+    getJSON(`/stats?by=cluster${asOf}`),
+  ]);
+  state.stats = province;
+  state.units = units;
+  state.clusterStats = Object.fromEntries(clusters.map((c) => [c.cluster_id, c]));
+}
+
+/* What the as-of date changes: a cluster's stage, a parcel's existence and lease. */
+function clusterStage(id) {
+  const c = state.clusterStats[id];
+  if (!c) return "planned";
+  if (c.operating.count) return "operating";
+  if (c.detailed_plan.count) return "detailed_plan";
+  if (c.established.count) return "established";
+  return "planned";
+}
+function parcelVisible(p) {
+  const c = state.clusterStats[p.cluster_id];
+  return !!c && c.detailed_plan.count > 0;
+}
+function leaseStatus(p) {
+  if (p.land_use !== "industrial") return "not_for_lease";
+  const leased = p.project_id && (!state.asOf || !p.leased_on || p.leased_on <= state.asOf);
+  return leased ? "leased" : "vacant";
+}
+function extentVisible(p) { return !state.asOf || p.decided_on <= state.asOf; }
+
+/* Units shown: those valid on the as-of date; without one, the plan's units and their parents. */
+function unitVisible(props) {
+  if (state.asOf) {
+    return (!props.valid_from || props.valid_from <= state.asOf)
+      && (!props.valid_to || props.valid_to >= state.asOf);
+  }
+  const planned = new Set(state.data.clusters.features.map((f) => f.properties.admin_code));
+  const parents = new Set((state.data.admin_units?.features || [])
+    .filter((f) => planned.has(f.properties.code)).map((f) => f.properties.parent_code));
+  return planned.has(props.code) || parents.has(props.code);
+}
+
+function style(name, props) {
+  if (name === "admin_units") {
+    const selected = state.unit && props.code === state.unit;
+    const visible = unitVisible(props);
+    return { className: "ccn-admin_units", color: selected ? "#b8860b" : "#555", weight: selected ? 3 : 1,
+             dashArray: "4 3", opacity: visible ? 1 : 0, fillOpacity: selected && visible ? 0.08 : 0,
+             fillColor: "#ffd54f" };
+  }
+  if (name === "clusters") {
+    const stage = clusterStage(props.cluster_id);
+    const selected = state.cluster === props.cluster_id;
+    return { className: "ccn-clusters", color: selected ? "#000" : COLOURS.stage[stage],
+             weight: selected ? 3 : 2, fillColor: COLOURS.stage[stage], fillOpacity: 0.6 };
+  }
+  if (name === "approved_extents") {
+    const colour = COLOURS.extent[props.stage] || "#777";
+    const hidden = !extentVisible(props);
+    return { className: "ccn-approved_extents", color: colour, weight: 2, fill: false,
+             dashArray: props.stage === "establishment" ? "6 4" : null, opacity: hidden ? 0 : 1 };
+  }
+  const visible = parcelVisible(props) && map.getZoom() >= PARCEL_ZOOM;
+  const key = state.parcelColour === "land_use" ? props.land_use : leaseStatus(props);
+  const colours = COLOURS[state.parcelColour];
+  return { className: "ccn-parcels", color: "#444", weight: 0.5, opacity: visible ? 1 : 0,
+           fillOpacity: visible ? 0.75 : 0, fillColor: colours[key] || "#999" };
+}
+
+function row(label, value) { return `<tr><td>${esc(label)}</td><td class="n">${value}</td></tr>`; }
+
+function popup(name, props) {
+  const p = I18N[state.lang].popup;
+  if (name === "clusters") {
+    const c = state.clusterStats[props.cluster_id];
+    const unit = state.units.find((u) => u.admin_code === props.admin_code);
+    const industrial = c ? c.industrial_ha : props.industrial_ha;
+    return `<div class="popup"><h3>${esc(props.name)}</h3><table>
+      ${row(p.cluster_id, esc(props.cluster_id))}
+      ${row(p.admin, esc(unit ? unit.name : props.admin_code))}
+      ${row(p.stage, esc(t(clusterStage(props.cluster_id))))}
+      ${row(p.area_ha, ha(props.area_ha))}
+      ${row(p.established_ha, ha(c ? c.established.area_ha : props.established_ha))}
+      ${row(p.detailed_plan_ha, ha(c ? c.detailed_plan.area_ha : props.detailed_plan_ha))}
+      ${row(p.industrial_ha, ha(industrial))}
+      ${row(p.leased_ha, ha(c ? c.leased_ha : props.leased_ha))}
+      ${row(p.occupancy, pct(c ? c.occupancy : props.occupancy))}
+      ${row(p.projects, fmt(c ? c.projects.count : props.projects, 0))}
+      ${props.investor ? row(p.investor, esc(props.investor)) : ""}
+    </table></div>`;
+  }
+  if (name === "parcels") {
+    return `<div class="popup"><h3>${esc(props.parcel_id)}</h3><table>
+      ${row(p.cluster_id, esc(props.cluster_id))}
+      ${row(p.land_use, esc(t(props.land_use)))}
+      ${row(p.lease_status, esc(t(leaseStatus(props))))}
+      ${row(p.area_ha, ha(props.area_ha))}
+      ${props.project_id ? row(p.project_id, esc(props.project_id)) : ""}
+      ${props.leased_on ? row(p.leased_on, esc(date(props.leased_on))) : ""}
+    </table></div>`;
+  }
+  if (name === "approved_extents") {
+    return `<div class="popup"><h3>${esc(props.decision || props.extent_id)}</h3><table>
+      ${row(p.cluster_id, esc(props.cluster_id))}
+      ${row(p.stage, esc(t(props.stage === "detailed_plan" ? "detailed_extent" : "establishment")))}
+      ${row(p.decided_on, esc(date(props.decided_on)))}
+      ${row(p.area_ha, ha(props.area_ha))}
+    </table></div>`;
+  }
+  return `<div class="popup"><h3>${esc(props.name)}</h3><table>
+    ${row(p.code, esc(props.code))}${row(p.level, esc(props.level))}${row(p.area_ha, ha(props.area_ha))}
+  </table></div>`;
+}
+
+function buildLayer(name) {
+  const layer = L.geoJSON(state.data[name], {
+    style: (feature) => style(name, feature.properties),
+    onEachFeature: (feature, path) => {
+      path.bindPopup(() => popup(name, feature.properties), { maxWidth: 360 });
+      path.on("click", () => {
+        if (name === "clusters") selectCluster(feature.properties.cluster_id);
+        if (name === "admin_units") selectUnit(feature.properties.code);
+      });
+    },
+  });
+  state.layers[name] = layer;
+  return layer;
+}
+
+function restyle() {
+  for (const [name, layer] of Object.entries(state.layers)) {
+    layer.setStyle((feature) => style(name, feature.properties));
+  }
+}
+
+function legend() {
+  const blocks = [];
+  const item = (colour, label, outline) => `<div class="legend-item"><span class="swatch" style="${outline ? `border:2px solid ${colour};background:none` : `background:${colour}`}"></span>${esc(label)}</div>`;
+  if (map.hasLayer(state.layers.clusters)) {
+    blocks.push(`<h2>${esc(t("clusters"))}</h2>` + Object.entries(COLOURS.stage).map(([k, c]) => item(c, t(k))).join(""));
+  }
+  if (map.hasLayer(state.layers.approved_extents)) {
+    blocks.push(`<h2>${esc(t("approved_extents"))}</h2>` + item(COLOURS.extent.establishment, t("establishment"), true) + item(COLOURS.extent.detailed_plan, t("detailed_extent"), true));
+  }
+  if (map.hasLayer(state.layers.parcels)) {
+    const colours = COLOURS[state.parcelColour];
+    blocks.push(`<h2>${esc(t("parcels"))} — ${esc(t(state.parcelColour))}</h2>` + Object.entries(colours).map(([k, c]) => item(c, t(k))).join(""));
+  }
+  document.getElementById("legend").innerHTML = blocks.join("");
+}
+
+function figureRows(f) {
+  const r = I18N[state.lang].rows;
+  const rows = ["planned", "established", "detailed_plan", "operating"].map(
+    (k) => `<tr><td>${esc(r[k])}</td><td class="n">${fmt(f[k].count, 0)}</td><td class="n">${ha(f[k].area_ha)}</td></tr>`);
+  const single = (k, v) => `<tr><td>${esc(r[k])}</td><td></td><td class="n">${v}</td></tr>`;
+  rows.push(single("industrial_ha", ha(f.industrial_ha)), single("leased_ha", ha(f.leased_ha)),
+            single("occupancy", pct(f.occupancy)), single("recovered_industrial_ha", ha(f.recovered_industrial_ha)),
+            single("occupancy_recovered", pct(f.occupancy_recovered)));
+  rows.push(`<tr><td>${esc(r.projects)}</td><td class="n">${fmt(f.projects.count, 0)}</td><td></td></tr>`);
+  for (const [status, count] of Object.entries(f.projects.by_status)) {
+    rows.push(`<tr><td>${esc(r[status])}</td><td class="n">${fmt(count, 0)}</td><td></td></tr>`);
+  }
+  rows.push(single("registered_capital_bn_vnd", fmt(f.projects.registered_capital_bn_vnd, 0)),
+            single("implemented_capital_bn_vnd", `${fmt(f.projects.implemented_capital_bn_vnd, 0)} (${pct(f.projects.capital_realisation)})`),
+            single("registered_workers", fmt(f.projects.registered_workers, 0)),
+            single("workers", fmt(f.projects.workers, 0)));
+  return `<thead><tr><th></th><th>${esc(t("count"))}</th><th>${esc(t("area"))}</th></tr></thead><tbody>${rows.join("")}</tbody>`;
+}
+
+function renderFigures() {
+  let figures = state.stats;
+  let title = `${t("provinceFigures")}${state.asOf ? ` — ${date(state.asOf)}` : ""}`;
+  if (state.cluster && state.clusterStats[state.cluster]) {
+    figures = state.clusterStats[state.cluster];
+    title = `${t("clusterFigures")}: ${figures.name}`;
+  } else if (state.unit) {
+    figures = state.units.find((u) => u.admin_code === state.unit) || figures;
+    title = figures.name || state.unit;
+  }
+  document.getElementById("figures-title").textContent = title;
+  document.getElementById("figures-table").innerHTML = figureRows(figures);
+  const select = document.getElementById("unit-select");
+  select.innerHTML = `<option value="">${esc(t("wholeProvince"))}</option>` + state.units.map(
+    (u) => `<option value="${esc(u.admin_code)}"${u.admin_code === state.unit ? " selected" : ""}>${esc(u.name)}</option>`).join("");
+  const units = state.units.map((u) => `<tr data-code="${esc(u.admin_code)}"${u.admin_code === state.unit ? ' class="selected"' : ""}><td>${esc(u.name)}</td><td class="n">${fmt(u.planned.count, 0)}</td><td class="n">${fmt(u.planned.area_ha)}</td><td class="n">${pct(u.occupancy)}</td></tr>`);
+  document.getElementById("units-table").innerHTML = `<thead><tr><th>${esc(t("unitCol"))}</th><th>${esc(t("clustersCol"))}</th><th>${esc(t("area"))}</th><th>${esc(t("occupancyCol"))}</th></tr></thead><tbody>${units.join("")}</tbody>`;
+  for (const tr of document.querySelectorAll("#units-table tbody tr")) {
+    tr.addEventListener("click", () => selectUnit(tr.dataset.code));
+  }
+}
+
+function renderDownloads() {
+  const select = document.getElementById("download-layer");
+  const visible = LAYER_ORDER.filter((n) => state.layers[n] && map.hasLayer(state.layers[n]));
+  const names = [...visible, ...Object.keys(state.collections).filter((n) => !visible.includes(n))];
+  const current = visible.includes(select.value) || names.includes(select.value) ? select.value : names[0];
+  select.innerHTML = names.map((n) => `<option value="${n}"${n === current ? " selected" : ""}>${esc(state.collections[n].title)}</option>`).join("");
+  const links = (state.collections[current]?.links || []).filter((link) => link.rel === "enclosure");
+  document.getElementById("download-links").innerHTML = links.map((link) => {
+    const short = link.title.split(" — ")[0];
+    return `<a href="${esc(link.href)}" type="${esc(link.type)}" download>${esc(short)}</a>`;
+  }).join("");
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  document.getElementById("lang-vi").classList.toggle("active", state.lang === "vi");
+  document.getElementById("lang-en").classList.toggle("active", state.lang === "en");
+  const province = document.getElementById("title").dataset.province;
+  document.getElementById("title").textContent = state.lang === "vi"
+    ? `Cụm công nghiệp ${province}` : `Industrial clusters of ${province}`;
+  legend();
+  renderFigures();
+  map.closePopup();
+}
+
+function selectUnit(code) {
+  state.unit = code || "";
+  state.cluster = null;
+  restyle();
+  renderFigures();
+  const layer = state.layers.admin_units;
+  if (code && layer) {
+    layer.eachLayer((l) => { if (l.feature.properties.code === code) map.fitBounds(l.getBounds()); });
+  }
+}
+function selectCluster(id) {
+  state.cluster = id;
+  restyle();
+  renderFigures();
+}
+
+async function setAsOf(value) {
+  state.asOf = value;
+  await loadStats();
+  restyle();
+  renderFigures();
+  legend();
+}
+
+const map = L.map("map", { preferCanvas: false, zoomControl: true });
+const osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+  maxZoom: 19, attribution: "© OpenStreetMap contributors",
+});
+
+async function start() {
+  const [collections] = await Promise.all([getJSON("/collections"), loadStats()]);
+  for (const c of collections.collections) state.collections[c.id] = c;
+  const names = LAYER_ORDER.filter((n) => state.collections[n]);
+  const data = await Promise.all(names.map(readCollection));
+  names.forEach((n, i) => { state.data[n] = data[i]; });
+  for (const name of names) {
+    const layer = buildLayer(name);
+    const box = document.querySelector(`input[data-layer="${name}"]`);
+    if (box && box.checked) layer.addTo(map);
+    if (box) {
+      box.addEventListener("change", () => {
+        if (box.checked) layer.addTo(map); else map.removeLayer(layer);
+        if (state.layers.parcels && map.hasLayer(state.layers.parcels)) state.layers.parcels.bringToFront();
+        legend();
+        renderDownloads();
+      });
+    }
+  }
+  const bounds = state.layers.clusters.getBounds();
+  map.fitBounds(bounds.isValid() ? bounds.pad(0.1) : [[20.2, 106.0], [20.8, 106.7]]);
+  map.on("zoomend", () => { if (state.layers.parcels) state.layers.parcels.setStyle((f) => style("parcels", f.properties)); });
+  document.getElementById("lang-vi").addEventListener("click", () => { state.lang = "vi"; applyLanguage(); });
+  document.getElementById("lang-en").addEventListener("click", () => { state.lang = "en"; applyLanguage(); });
+  document.getElementById("parcel-colour").addEventListener("change", (e) => { state.parcelColour = e.target.value; restyle(); legend(); });
+  document.getElementById("as-of").addEventListener("change", (e) => setAsOf(e.target.value));
+  document.getElementById("as-of-clear").addEventListener("click", () => { document.getElementById("as-of").value = ""; setAsOf(""); });
+  document.getElementById("unit-select").addEventListener("change", (e) => selectUnit(e.target.value));
+  document.getElementById("download-layer").addEventListener("change", renderDownloads);
+  document.getElementById("basemap").addEventListener("change", (e) => { if (e.target.checked) osm.addTo(map); else map.removeLayer(osm); });
+  applyLanguage();
+  renderDownloads();
+}
+
+/* For people and tests alike: what is on the map. */
+window.ccn = {
+  map,
+  ready: start().then(() => true),
+  counts: () => Object.fromEntries(Object.entries(state.layers).map(([n, l]) => [n, l.getLayers().length])),
+  state,
+};

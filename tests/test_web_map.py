@@ -1,0 +1,144 @@
+"""The web map in a real browser: Debian's Chromium, driven by Playwright, on ``ccn-gis serve``."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "test-output"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="Chromium is not installed (scripts/setup.sh --test installs Debian's chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(f"{live_server}/")
+    page.wait_for_function("window.ccn !== undefined")
+    assert page.evaluate("window.ccn.ready") is True
+    yield page
+    context.close()
+
+
+def _click_cluster(page: Page, *, with_parcels: bool) -> str:
+    """Click a cluster where nothing covers it; return its id."""
+    target = page.evaluate(
+        """(withParcels) => {
+            const m = window.ccn.map;
+            const parcels = new Set(
+                window.ccn.state.data.parcels.features.map(f => f.properties.cluster_id));
+            let found = null;
+            window.ccn.state.layers.clusters.eachLayer((l) => {
+                const id = l.feature.properties.cluster_id;
+                if (found || parcels.has(id) !== withParcels) return;
+                m.fitBounds(l.getBounds(), {animate: false, maxZoom: 15});
+                found = id;
+            });
+            let point = null;
+            window.ccn.state.layers.clusters.eachLayer((l) => {
+                if (l.feature.properties.cluster_id !== found) return;
+                point = m.latLngToContainerPoint(l.getCenter());
+            });
+            const box = m.getContainer().getBoundingClientRect();
+            return {id: found, x: point.x + box.left, y: point.y + box.top};
+        }""",
+        with_parcels,
+    )
+    page.mouse.click(target["x"], target["y"])
+    page.wait_for_selector(".leaflet-popup-content")
+    return target["id"]
+
+
+def test_the_map_draws_every_feature(page):
+    counts = page.evaluate("window.ccn.counts()")
+    assert counts == {"admin_units": 10, "approved_extents": 96, "clusters": 66, "parcels": 1513}
+    assert page.locator("path.ccn-clusters").count() == 66
+    assert page.locator("path.ccn-parcels").count() == 1513
+    assert page.locator("path.ccn-admin_units").count() == 10
+    assert page.locator("path.ccn-approved_extents").count() == 0  # off until switched on
+    page.locator('input[data-layer="approved_extents"]').check()
+    assert page.locator("path.ccn-approved_extents").count() == 96
+    page.locator('input[data-layer="parcels"]').uncheck()
+    assert page.locator("path.ccn-parcels").count() == 0
+    assert page.errors == []
+
+
+def test_popup_panel_and_language(page):
+    OUTPUT.mkdir(exist_ok=True)
+    panel = page.locator("#figures-table").inner_text()
+    assert "CCN trong quy hoạch" in panel and "4.177,97 ha" in panel and "41,3 %" in panel
+    legend = page.locator("#legend").inner_text()
+    assert "Đang hoạt động" in legend and "Còn trống" in legend
+    page.screenshot(path=str(OUTPUT / "web_map.png"))
+
+    cid = _click_cluster(page, with_parcels=False)
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert cid in popup and "Diện tích quy hoạch" in popup
+    assert re.search(r"\d{2},\d{2} ha", popup), popup
+    assert page.locator("#figures-title").inner_text().startswith("Số liệu cụm công nghiệp")
+    page.screenshot(path=str(OUTPUT / "web_map_popup.png"))
+
+    page.locator("#lang-en").click()
+    assert "Clusters in the plan" in page.locator("#figures-table").inner_text()
+    _click_cluster(page, with_parcels=False)
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert "Planned area" in popup and re.search(r"\d{2}\.\d{2} ha", popup), popup
+    page.locator("#lang-vi").click()
+    assert "Lô đất" in page.locator("#layers").inner_text()
+    assert page.errors == []
+
+
+def test_units_and_as_of(page):
+    page.locator("#unit-select").select_option("342")
+    title = page.locator("#figures-title").inner_text()
+    assert "Tiền Hải" in title
+    assert page.locator("#units-table tr.selected").count() == 1
+    before = page.evaluate("Object.values(window.ccn.state.clusterStats)"
+                           ".filter(c => c.established.count).length")
+    page.locator("#unit-select").select_option("")
+    page.fill("#as-of", "2015-12-31")
+    page.locator("#as-of").dispatch_event("change")
+    page.wait_for_function("window.ccn.state.stats.as_of === '2015-12-31'")
+    after = page.evaluate("Object.values(window.ccn.state.clusterStats)"
+                          ".filter(c => c.established.count).length")
+    assert 0 < after < before == 46
+    assert "31/12/2015" in page.locator("#figures-title").inner_text()
+    assert page.errors == []
+
+
+def test_downloads_for_the_visible_layer(page, live_server):
+    options = page.locator("#download-layer option").all_inner_texts()
+    assert options[0] == "Đơn vị hành chính" and "Lô đất" in options
+    page.locator("#download-layer").select_option("clusters")
+    links = page.locator("#download-links a")
+    assert links.count() == 8  # GeoJSON, KML, and GeoPackage, Shapefile, CSV in two systems
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    for href in hrefs:
+        response = page.request.get(href)
+        assert response.status == 200, href
+        assert "attachment" in response.headers["content-disposition"]
+    assert page.errors == []
