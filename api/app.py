@@ -20,13 +20,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.figures import figures_by_cluster, figures_json
-from ccn_gis.io import load_dataset
+from ccn_gis.io import load_dataset, open_store
 from ccn_gis.io.export import FORMATS, ExportFormat, export_layer
 from ccn_gis.publish import layer_view
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import html
 from ccn_gis_api.catalog import Catalog, ServedCollection, json_value
 from ccn_gis_api.errors import install_error_handlers
+from ccn_gis_api.landuse import install_landuse_routes
 from ccn_gis_api.models import (
     CollectionInfo,
     Collections,
@@ -115,6 +116,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),
               name="leaflet")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    landuse_by_cluster = install_landuse_routes(app, dataset, open_store(settings.layers))
     map_page = (static / "map.html").read_text(encoding="utf-8")
     map_page = map_page.replace("{{title}}", f"Cụm công nghiệp {province}").replace(
         "{{province}}", province)
@@ -328,6 +330,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         feature = orjson.loads(c.features[position])
         if c.name == "clusters":
             feature["properties"]["figures"] = cluster_figures[feature_id]
+            if landuse_by_cluster:
+                feature["properties"]["landuse"] = landuse_by_cluster.get(feature_id, [])
         path = f"/collections/{c.name}/items/{feature_id}"
         feature["links"] = [
             {"href": _url(request, path), "rel": "self", "type": GEOJSON},

@@ -23,7 +23,10 @@ from ccn_gis.figures import (
     province_figures,
 )
 from ccn_gis.io import load_dataset, open_store, read_settings, validate_store, write_settings
-from ccn_gis.report import problems_report, province_report, scoped_report
+from ccn_gis.io.landuse import default_raster_path, landuse_table
+from ccn_gis.io.raster import LandUseRaster
+from ccn_gis.landuse import to_records
+from ccn_gis.report import landuse_report, problems_report, province_report, scoped_report
 from ccn_gis.settings import AppSettings, Lang, ProvinceSettings
 
 
@@ -67,6 +70,19 @@ def _parser() -> argparse.ArgumentParser:
     with_layers(settings)
     settings.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                           help="e.g. --set area_crs=EPSG:9210 --set province_name='Nam Định'")
+    landuse = sub.add_parser(
+        "landuse", help="hectares of each land-use class in clusters, extents, parcels or a file")
+    with_layers(landuse)
+    source = landuse.add_mutually_exclusive_group()
+    source.add_argument("--raster", type=Path, default=None, metavar="PATH",
+                        help="the land-use GeoTIFF (default: the province's landuse_raster)")
+    source.add_argument("--plan-layer", choices=["landuse_plan"], default=None,
+                        help="use the vector land-use plan layer instead of the raster")
+    landuse.add_argument("--zones", required=True, metavar="clusters|approved_extents|parcels|FILE",
+                         help="the zones: a layer of the data model or a vector file")
+    landuse.add_argument("--json", action="store_true",
+                         help="print a list of {zone_id, class_code, area_ha, share}")
+
     serve = sub.add_parser("serve", help="serve the layers over HTTP (OGC API – Features, "
                            "downloads, figures)")
     with_layers(serve)
@@ -125,6 +141,21 @@ def _settings(args: argparse.Namespace, app: AppSettings) -> int:
     return 0
 
 
+def _landuse(args: argparse.Namespace, app: AppSettings) -> int:
+    dataset = load_dataset(app.layers)
+    store = open_store(app.layers) if args.plan_layer else None
+    table = landuse_table(dataset, zones=args.zones, raster=args.raster, store=store)
+    if args.json:
+        _print_json(to_records(table))
+    else:
+        classes = None
+        if store is None:
+            raster = args.raster or default_raster_path(dataset)
+            classes = LandUseRaster.open(raster).table if raster else None
+        print(landuse_report(table, classes=classes, lang=_lang(args, app, dataset.settings)))
+    return 0
+
+
 def _serve(args: argparse.Namespace, app: AppSettings) -> int:
     try:  # the web app is an optional part: pip install 'ccn-gis[server]'
         import uvicorn
@@ -155,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = AppSettings(**overrides)
         command = {"stats": _stats, "validate": _validate, "settings": _settings,
-                   "serve": _serve}[args.command]
+                   "landuse": _landuse, "serve": _serve}[args.command]
         return command(args, app)
     except ValidationError as err:
         lang: Lang = args.lang or "vi"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import pandas as pd
+
 from ccn_gis.figures import Figures, ScopedFigures
+from ccn_gis.landuse import ClassTable
 from ccn_gis.problems import Problem
 from ccn_gis.settings import Lang
 
@@ -60,6 +63,10 @@ LABELS: dict[str, dict[str, str]] = {
         "vi": "Hỗ trợ lập quy hoạch chi tiết CCN", "en": "Cluster detailed plans funded"
     },
     "code": {"vi": "Mã", "en": "Code"},
+    "zone": {"vi": "Vùng", "en": "Zone"},
+    "landuse_class": {"vi": "Loại đất", "en": "Land-use class"},
+    "share": {"vi": "Tỷ lệ", "en": "Share"},
+    "uncovered": {"vi": "(không có dữ liệu)", "en": "(no land-use data)"},
     "name": {"vi": "Tên", "en": "Name"},
     "unit": {"vi": "Đơn vị", "en": "Unit"},
     "problems_none": {"vi": "Không có lỗi.", "en": "No problems found."},
@@ -199,6 +206,24 @@ def scoped_report(
         ])
     header = [label("code", lang), label("name", lang), *short]
     return "\n".join([_heading(province, as_of, lang), "", _table(rows, header, align_left=2)])
+
+
+def landuse_report(
+    table: pd.DataFrame, /, *, classes: ClassTable | None = None, lang: Lang = "vi"
+) -> str:
+    """Return land-use hectares per zone and class as a table (names from ``classes``)."""
+    names = {c.code: (c.name_vi if lang == "vi" else c.name_en)
+             for c in (classes.classes if classes else ())}
+    uncovered = label("uncovered", lang)
+    rows = [
+        [str(r.zone_id), r.class_code or "–",
+         names.get(r.class_code, "") if r.class_code else uncovered,
+         format_number(r.area_ha, 2, lang=lang), format_rate(r.share, lang=lang)]
+        for r in table.itertuples(index=False)
+    ]
+    header = [label("zone", lang), label("code", lang), label("landuse_class", lang),
+              label("area", lang), label("share", lang)]
+    return _table(rows, header, align_left=3)
 
 
 def problems_report(problems: Sequence[Problem], /, *, source: str, lang: Lang = "vi") -> str:

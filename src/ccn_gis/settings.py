@@ -38,6 +38,9 @@ class ProvinceSettings(BaseModel):
         The total area of the approved cluster plan, when the province has one.
     lang
         The default language of reports.
+    landuse_raster
+        The land-use GeoTIFF, relative to the GeoPackage (default:
+        ``<GeoPackage name>_landuse.tif`` beside it, when present).
     """
 
     model_config = ConfigDict(frozen=True, extra="allow")
@@ -47,6 +50,7 @@ class ProvinceSettings(BaseModel):
     area_crs: str = DEFAULT_AREA_CRS
     plan_total_ha: float | None = None
     lang: Lang = "vi"
+    landuse_raster: str | None = None
 
     @field_validator("area_crs")
     @classmethod

@@ -1,0 +1,151 @@
+"""Land use over HTTP: zonal hectares, the class legend and map tiles of the raster.
+
+Tiles are rendered from the province's GeoTIFF by the app itself (nearest neighbour,
+Web Mercator, internal overviews at low zooms), so the map needs no tile server and no
+internet.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import rasterio
+from fastapi import FastAPI, Query
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse, Response
+from rasterio.enums import Resampling
+from rasterio.io import MemoryFile
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import from_bounds
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ccn_gis.dataset import Dataset
+from ccn_gis.io.landuse import default_raster_path, landuse_table
+from ccn_gis.io.raster import LandUseRaster
+from ccn_gis.io.store import LayerStore
+from ccn_gis.landuse import to_records
+from ccn_gis_api.query import BadRequest
+
+TILE = 256
+WEB_MERCATOR_HALF = 20037508.342789244
+MAX_ZOOM = 20
+ALPHA = 200  # slightly transparent, so that clusters and boundaries show through
+Source = Literal["raster", "plan"]
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """Return ``(west, south, east, north)`` of an XYZ tile in EPSG:3857 metres."""
+    size = 2 * WEB_MERCATOR_HALF / 2**z
+    west = -WEB_MERCATOR_HALF + x * size
+    north = WEB_MERCATOR_HALF - y * size
+    return west, north - size, west + size, north
+
+
+class TileRenderer:
+    """Renders coloured PNG tiles of a land-use raster; one dataset, guarded by a lock."""
+
+    def __init__(self, raster: LandUseRaster) -> None:
+        self.raster = raster
+        self._lock = threading.Lock()
+        src = rasterio.open(raster.path)
+        self._vrt = WarpedVRT(src, crs="EPSG:3857", resampling=Resampling.nearest)
+        palette = np.zeros((256, 4), dtype=np.uint8)
+        for c in raster.table.classes:
+            if 0 <= c.value < 256:
+                rgb = [int(c.colour[i:i + 2], 16) for i in (1, 3, 5)]
+                palette[c.value] = [*rgb, ALPHA]
+        if raster.nodata is not None and 0 <= raster.nodata < 256:
+            palette[int(raster.nodata)] = 0
+        self._palette = palette
+        self.render = lru_cache(maxsize=4096)(self._render)
+
+    def _render(self, z: int, x: int, y: int) -> bytes:
+        west, south, east, north = tile_bounds(z, x, y)
+        vw, vs, ve, vn = self._vrt.bounds
+        if east <= vw or west >= ve or north <= vs or south >= vn:
+            return self._empty()
+        window = from_bounds(west, south, east, north, transform=self._vrt.transform)
+        with self._lock:
+            data = self._vrt.read(1, window=window, out_shape=(TILE, TILE), boundless=True,
+                                  fill_value=self.raster.nodata or 0,
+                                  resampling=Resampling.nearest)
+        return self._png(self._palette[data])
+
+    @lru_cache(maxsize=1)  # noqa: B019 - one renderer per app
+    def _empty(self) -> bytes:
+        return self._png(np.zeros((TILE, TILE, 4), dtype=np.uint8))
+
+    @staticmethod
+    def _png(rgba: np.ndarray) -> bytes:
+        with MemoryFile() as memory:
+            with memory.open(driver="PNG", width=TILE, height=TILE, count=4,
+                             dtype="uint8") as dst:
+                dst.write(np.moveaxis(rgba, 2, 0))
+            return bytes(memory.read())
+
+
+def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) -> dict[str, list]:
+    """Add the land-use routes; return each cluster's land-use rows for its feature page."""
+    raster_path = default_raster_path(dataset)
+    raster = LandUseRaster.open(raster_path) if raster_path else None
+    renderer = TileRenderer(raster) if raster else None
+    has_plan = "landuse_plan" in store.layer_names()
+    cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def rows(zones: str, source: str) -> list[dict[str, Any]]:
+        if (zones, source) not in cache:
+            table = landuse_table(dataset, zones=zones, raster=raster_path if raster else None,
+                                  store=store if source == "plan" else None)
+            cache[(zones, source)] = to_records(table)
+        return cache[(zones, source)]
+
+    @app.get("/landuse", operation_id="getLandUse", tags=["Land use"],
+             summary="Hectares of each land-use class in every zone",
+             responses={400: {"description": "No such land-use source"}})
+    def landuse(
+        zones: Annotated[Literal["clusters", "approved_extents", "parcels"], Query(
+            description="the zones")] = "clusters",
+        source: Annotated[Source | None, Query(
+            description="raster (default when the province has one) or the vector plan")] = None,
+    ) -> Any:
+        chosen = source or ("raster" if raster else "plan")
+        if chosen == "raster" and raster is None:
+            raise BadRequest("source=raster: this province has no land-use raster; use "
+                             "source=plan")
+        if chosen == "plan" and not has_plan:
+            raise BadRequest("source=plan: this province has no landuse_plan layer")
+        return JSONResponse(rows(zones, chosen))
+
+    @app.get("/landuse/classes", operation_id="getLandUseClasses", tags=["Land use"],
+             summary="The land-use classes with their names and colours (the legend)")
+    def classes() -> Any:
+        if raster is None:
+            return JSONResponse([])
+        return JSONResponse([c.__dict__ for c in raster.table.classes])
+
+    @app.get("/landuse/tiles/{z}/{x}/{y}.png", operation_id="getLandUseTile",
+             tags=["Land use"], summary="A map tile (XYZ, Web Mercator) of the land-use raster",
+             responses={200: {"content": {"image/png": {}}}, 404: {"description": "No raster"}})
+    def tile(
+        z: Annotated[int, PathParam(ge=0, le=MAX_ZOOM)],
+        x: Annotated[int, PathParam(ge=0)],
+        y: Annotated[int, PathParam(ge=0)],
+    ) -> Response:
+        if renderer is None:
+            raise StarletteHTTPException(404, "this province has no land-use raster")
+        if x >= 2**z or y >= 2**z:
+            raise BadRequest(f"tile {z}/{x}/{y}: x and y must be below 2^z = {2**z}")
+        return Response(renderer.render(z, x, y), media_type="image/png",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+    if raster is None and not has_plan:
+        return {}
+    by_cluster: dict[str, list] = {}
+    for row in rows("clusters", "raster" if raster else "plan"):
+        by_cluster.setdefault(row["zone_id"], []).append(
+            {k: row[k] for k in ("class_code", "area_ha", "share")})
+    return by_cluster
+
