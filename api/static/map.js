@@ -9,6 +9,7 @@ const I18N = {
     approved_extents: "Phạm vi được phê duyệt", parcels: "Lô đất", colourBy: "Tô màu theo",
     lease_status: "Tình trạng cho thuê", land_use: "Loại đất",
     basemap: "Bản đồ nền OpenStreetMap (cần internet)", downloads: "Tải dữ liệu",
+    landuse: "Hiện trạng sử dụng đất", landuseOf: "Sử dụng đất trong cụm", noData: "(không có dữ liệu)",
     downloadLayer: "Lớp", provinceFigures: "Số liệu toàn tỉnh", unitFigures: "Theo đơn vị hành chính",
     unit: "Đơn vị", wholeProvince: "Toàn tỉnh", clusterFigures: "Số liệu cụm công nghiệp",
     planned: "Quy hoạch", established: "Đã thành lập", detailed_plan: "Đã quy hoạch chi tiết",
@@ -47,6 +48,7 @@ const I18N = {
     approved_extents: "Approved extents", parcels: "Land parcels", colourBy: "Colour by",
     lease_status: "Lease status", land_use: "Land use",
     basemap: "OpenStreetMap basemap (needs internet)", downloads: "Downloads",
+    landuse: "Land use", landuseOf: "Land use in the cluster", noData: "(no land-use data)",
     downloadLayer: "Layer", provinceFigures: "Province figures", unitFigures: "By administrative unit",
     unit: "Unit", wholeProvince: "Whole province", clusterFigures: "Cluster figures",
     planned: "Planned", established: "Established", detailed_plan: "Detailed plan",
@@ -92,6 +94,7 @@ const PARCEL_ZOOM = 13; /* parcels are drawn from this zoom on: below it they hi
 const state = {
   lang: "vi", asOf: "", parcelColour: "lease_status", unit: "", cluster: null,
   data: {}, collections: {}, stats: null, units: [], clusterStats: {}, layers: {},
+  landuseClasses: [], clusterLanduse: {},
 };
 
 /* Numbers as the reader writes them: 4.177,97 in Vietnamese, 4,177.97 in English. */
@@ -268,7 +271,7 @@ function buildLayer(name) {
 
 function restyle() {
   for (const [name, layer] of Object.entries(state.layers)) {
-    layer.setStyle((feature) => style(name, feature.properties));
+    if (name !== "landuse") layer.setStyle((feature) => style(name, feature.properties));
   }
 }
 
@@ -280,6 +283,10 @@ function legend() {
   }
   if (map.hasLayer(state.layers.approved_extents)) {
     blocks.push(`<h2>${esc(t("approved_extents"))}</h2>` + item(COLOURS.extent.establishment, t("establishment"), true) + item(COLOURS.extent.detailed_plan, t("detailed_extent"), true));
+  }
+  if (state.layers.landuse && map.hasLayer(state.layers.landuse)) {
+    blocks.push(`<h2>${esc(t("landuse"))}</h2>` + state.landuseClasses.map(
+      (c) => item(c.colour, `${c.code} — ${state.lang === "vi" ? c.name_vi : c.name_en}`)).join(""));
   }
   if (map.hasLayer(state.layers.parcels)) {
     const colours = COLOURS[state.parcelColour];
@@ -318,6 +325,7 @@ function renderFigures() {
     title = figures.name || state.unit;
   }
   document.getElementById("figures-title").textContent = title;
+  renderClusterLanduse();
   document.getElementById("figures-table").innerHTML = figureRows(figures);
   const select = document.getElementById("unit-select");
   select.innerHTML = `<option value="">${esc(t("wholeProvince"))}</option>` + state.units.map(
@@ -327,6 +335,21 @@ function renderFigures() {
   for (const tr of document.querySelectorAll("#units-table tbody tr")) {
     tr.addEventListener("click", () => selectUnit(tr.dataset.code));
   }
+}
+
+function renderClusterLanduse() {
+  const target = document.getElementById("cluster-landuse");
+  const rows = state.cluster ? state.clusterLanduse[state.cluster] : null;
+  if (!rows || !rows.length) { target.innerHTML = ""; return; }
+  const names = Object.fromEntries(state.landuseClasses.map((c) => [c.code, state.lang === "vi" ? c.name_vi : c.name_en]));
+  target.innerHTML = `<caption>${esc(t("landuseOf"))}</caption><tbody>` + rows.map((r) =>
+    `<tr><td>${esc(r.class_code || "–")}</td><td>${esc(r.class_code ? names[r.class_code] || "" : t("noData"))}</td><td class="n">${ha(r.area_ha)}</td><td class="n">${pct(r.share)}</td></tr>`).join("") + "</tbody>";
+}
+
+async function loadClusterLanduse(id) {
+  if (state.clusterLanduse[id] !== undefined) return;
+  const feature = await getJSON(`/collections/clusters/items/${encodeURIComponent(id)}`);
+  state.clusterLanduse[id] = feature.properties.landuse || [];
 }
 
 function renderDownloads() {
@@ -365,10 +388,12 @@ function selectUnit(code) {
     layer.eachLayer((l) => { if (l.feature.properties.code === code) map.fitBounds(l.getBounds()); });
   }
 }
-function selectCluster(id) {
+async function selectCluster(id) {
   state.cluster = id;
   restyle();
   renderFigures();
+  await loadClusterLanduse(id);
+  if (state.cluster === id) renderClusterLanduse();
 }
 
 async function setAsOf(value) {
@@ -385,7 +410,18 @@ const osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
 });
 
 async function start() {
-  const [collections] = await Promise.all([getJSON("/collections"), loadStats()]);
+  const [collections, classes] = await Promise.all([getJSON("/collections"), getJSON("/landuse/classes"), loadStats()]);
+  state.landuseClasses = classes;
+  if (classes.length) {
+    state.layers.landuse = L.tileLayer("/landuse/tiles/{z}/{x}/{y}.png", { maxZoom: 20, opacity: 0.8 });
+    const box = document.querySelector('input[data-layer="landuse"]');
+    document.getElementById("landuse-toggle").hidden = false;
+    box.addEventListener("change", () => {
+      if (box.checked) { state.layers.landuse.addTo(map); state.layers.landuse.bringToBack(); }
+      else map.removeLayer(state.layers.landuse);
+      legend();
+    });
+  }
   for (const c of collections.collections) state.collections[c.id] = c;
   const names = LAYER_ORDER.filter((n) => state.collections[n]);
   const data = await Promise.all(names.map(readCollection));
@@ -422,6 +458,7 @@ async function start() {
 window.ccn = {
   map,
   ready: start().then(() => true),
-  counts: () => Object.fromEntries(Object.entries(state.layers).map(([n, l]) => [n, l.getLayers().length])),
+  counts: () => Object.fromEntries(Object.entries(state.layers).filter(([n]) => n !== "landuse")
+    .map(([n, l]) => [n, l.getLayers().length])),
   state,
 };
