@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 if [ "${1:-}" = "--test" ]; then
-  .venv/bin/python -m pip install --quiet -e '.[server,test]'
+  .venv/bin/python -m pip install --quiet -e '.[server,test,notebooks]'
   # GDAL's tools and Chromium are the real clients of the test suite (Debian packages).
   missing=()
   command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)

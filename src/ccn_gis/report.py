@@ -77,6 +77,19 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+SHORT_HEADERS: dict[str, dict[str, str]] = {
+    "vi": {"planned_ha": "QH (ha)", "established": "TL", "established_ha": "TL (ha)",
+           "detailed_plan": "QHCT", "detailed_plan_ha": "QHCT (ha)", "operating": "HĐ",
+           "industrial_ha": "Đất CN (ha)", "leased_ha": "Đã thuê (ha)", "occupancy": "Lấp đầy",
+           "projects": "Dự án"},
+    "en": {"planned_ha": "Plan (ha)", "established": "Est.", "established_ha": "Est. (ha)",
+           "detailed_plan": "Det.", "detailed_plan_ha": "Det. (ha)", "operating": "Oper.",
+           "industrial_ha": "Ind. (ha)", "leased_ha": "Leased (ha)", "occupancy": "Occup.",
+           "projects": "Projects"},
+}
+"""Short column headers of the per-unit and per-cluster tables."""
+
+
 def label(key: str, lang: Lang = "vi", **values: object) -> str:
     """Return the label ``key`` in ``lang``, formatted with ``values``."""
     return LABELS[key][lang].format(**values)
@@ -189,12 +202,7 @@ def scoped_report(
 ) -> str:
     """Return one row per unit or cluster with the main figures."""
     n = lambda v, d=2: format_number(v, d, lang=lang)  # noqa: E731
-    short = {
-        "vi": ["QH (ha)", "TL", "TL (ha)", "QHCT", "QHCT (ha)", "HĐ", "Đất CN (ha)",
-               "Đã thuê (ha)", "Lấp đầy", "Dự án"],
-        "en": ["Plan (ha)", "Est.", "Est. (ha)", "Det.", "Det. (ha)", "Oper.",
-               "Ind. (ha)", "Leased (ha)", "Occup.", "Projects"],
-    }[lang]
+    short = list(SHORT_HEADERS[lang].values())
     rows = []
     for item in items:
         f = item.figures

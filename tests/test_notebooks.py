@@ -1,0 +1,294 @@
+"""The analysts' notebooks: stored clean, and executed headlessly as an analyst runs them.
+
+Each notebook is executed twice with nbclient: against a real ``ccn-gis serve``
+(``API_URL`` set) and against the GeoPackage (``API_URL = None``). The parameters are
+injected by rewriting the cell tagged ``parameters``; a first cell refuses every
+connection that does not go to this machine, and a last cell prints what the notebook
+built (map layers, legends, tables, chart) as JSON for the assertions.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccn_gis import notebook as nb
+from ccn_gis.model import Stage
+from ccn_gis.publish import LEASE_STATUSES, STAGES
+from ccn_gis.report import format_number
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
+NAMES = ["01_overview.ipynb", "02_cluster.ipynb"]
+CLUSTER_ID = "TB-06"  # the default of 02_cluster: operating, with parcels and projects
+
+_MISSING = [m for m in ("leafmap", "nbclient", "nbformat", "ipykernel")
+            if importlib.util.find_spec(m) is None]
+needs_jupyter = pytest.mark.skipif(
+    bool(_MISSING) and not os.environ.get("CI"),
+    reason=f"not installed: {', '.join(_MISSING)} (pip install -e '.[notebooks,test]'); "
+    "with CI set these tests run and fail instead",
+)
+
+
+def _load(name: str) -> dict[str, Any]:
+    return json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
+
+
+def _code_cells(notebook: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+# ------------------------------------------------------------------ as stored
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_without_outputs(name):
+    notebook = _load(name)
+    for cell in _code_cells(notebook):
+        assert cell["outputs"] == [], f"{name}: clear the outputs before committing"
+        assert cell["execution_count"] is None, f"{name}: clear the execution counts"
+    assert "widgets" not in notebook["metadata"], f"{name}: do not save the widget state"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_first_code_cell_holds_the_parameters(name):
+    first = _code_cells(_load(name))[0]
+    assert "parameters" in first["metadata"].get("tags", [])
+    values = _assignments("".join(first["source"]))
+    assert values["API_URL"] is None
+    assert values["LAYERS"] == "../layers/thai_binh.gpkg"
+    assert (NOTEBOOKS / values["LAYERS"]).resolve() == SAMPLE.resolve()
+    if name == "02_cluster.ipynb":
+        assert values["CLUSTER_ID"] == CLUSTER_ID
+
+
+def _assignments(source: str) -> dict[str, Any]:
+    return {node.targets[0].id: ast.literal_eval(node.value)
+            for node in ast.parse(source).body if isinstance(node, ast.Assign)}
+
+
+def test_styles_cover_the_vocabularies():
+    assert list(nb.STAGE_STYLES) == list(STAGES)
+    assert list(nb.LEASE_STYLES) == list(LEASE_STATUSES)
+    assert set(nb.EXTENT_STYLES) == set(Stage.values())
+    colours = [s.colour for s in nb.STAGE_STYLES.values()]
+    assert len(set(colours)) == 4
+
+
+def test_the_helper_imports_neither_the_web_app_nor_leafmap():
+    code = ("import sys, ccn_gis.notebook; print(sorted({m.split('.')[0] for m in sys.modules} "
+            "& {'fastapi', 'starlette', 'uvicorn', 'ccn_gis_api', 'leafmap', 'ipyleaflet'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# ----------------------------------------------- the helper: API = the file
+
+
+def test_layers_from_the_api_page_by_page_equal_the_file(live_server):
+    by_api = nb.read_layer("parcels", api_url=live_server, page_size=500)  # 4 pages
+    by_file = nb.read_layer("parcels", layers=SAMPLE)
+    assert len(by_api) == len(by_file) == 1513
+    assert list(by_api.columns) == list(by_file.columns)
+    assert by_api["parcel_id"].tolist() == by_file["parcel_id"].tolist()
+    assert by_api["lease_status"].tolist() == by_file["lease_status"].tolist()
+    assert by_api.crs == by_file.crs == "EPSG:4326"
+    same = by_api.geometry.normalize().geom_equals_exact(by_file.geometry.normalize(),
+                                                         tolerance=1e-6)
+    assert same.all()  # the API rounds to 7 decimals
+    assert (by_api["leased_on"].isna() == by_file["leased_on"].isna()).all()
+
+
+def test_filters_and_figures_from_the_api_equal_the_file(live_server):
+    where = {"cluster_id": CLUSTER_ID}
+    for name in ("approved_extents", "parcels", "projects"):
+        by_api = nb.read_layer(name, api_url=live_server, where=where)
+        by_file = nb.read_layer(name, layers=SAMPLE, where=where)
+        assert len(by_api) == len(by_file) > 0, name
+    as_of = dt.date(2020, 12, 31)
+    assert (nb.read_figures(api_url=live_server, as_of=as_of)
+            == nb.read_figures(layers=SAMPLE, as_of=as_of))
+    assert (nb.read_cluster_figures(CLUSTER_ID, api_url=live_server)
+            == nb.read_cluster_figures(CLUSTER_ID, layers=SAMPLE))
+    with pytest.raises(KeyError, match="TB-99"):
+        nb.read_cluster_figures("TB-99", api_url=live_server)
+    with pytest.raises(KeyError, match="TB-99"):
+        nb.read_cluster_figures("TB-99", layers=SAMPLE)
+    with pytest.raises(ValueError, match="clusterid"):
+        nb.read_layer("parcels", api_url=live_server, where={"clusterid": "TB-06"})
+    with pytest.raises(ValueError, match="clusterid"):
+        nb.read_layer("parcels", layers=SAMPLE, where={"clusterid": "TB-06"})
+
+
+def test_figures_table_in_vietnamese():
+    table = nb.figures_table(nb.read_figures(layers=SAMPLE))
+    assert table.loc["CCN trong quy hoạch"].tolist() == ["66", "4.177,97"]
+    assert table.loc["Tỷ lệ lấp đầy đất công nghiệp"].tolist() == ["", "41,3 %"]
+
+
+# --------------------------------------------------------------- executed
+
+_GUARD = '''
+import socket as _socket
+
+_network_attempts = []
+_LOCAL = {"127.0.0.1", "::1", "localhost"}
+_connect, _getaddrinfo = _socket.socket.connect, _socket.getaddrinfo
+
+
+def _local_connect(self, address):
+    if self.family in (_socket.AF_INET, _socket.AF_INET6) and address[0] not in _LOCAL:
+        _network_attempts.append(repr(address))
+        raise OSError(f"no network while testing the notebook: {address!r}")
+    return _connect(self, address)
+
+
+def _local_getaddrinfo(host, *args, **kwargs):
+    if host not in _LOCAL and host is not None:
+        _network_attempts.append(repr(host))
+        raise OSError(f"no network while testing the notebook: {host!r}")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+_socket.socket.connect = _local_connect
+_socket.getaddrinfo = _local_getaddrinfo
+'''
+
+_REPORT_HEAD = '''
+import json as _json
+import sys as _sys
+
+
+def _legends(m):
+    values = [str(getattr(getattr(c, "widget", None), "value", "")) for c in m.controls]
+    return [v for v in values if "legend-title" in v]
+
+'''
+
+_REPORTS = {
+    "01_overview.ipynb": _REPORT_HEAD + '''
+print(_json.dumps({
+    "executable": _sys.executable,
+    "api_url": API_URL,
+    "network": _network_attempts,
+    "layers": [layer.name for layer in m.layers],
+    "legends": _legends(m),
+    "table": {label: row.tolist() for label, row in table.iterrows()},
+    "units": units.index.tolist(),
+    "points": len(occupancy_axis.lines[0].get_xdata()),
+    "bars": len(ax.patches),
+    "occupancy_last": float(timeline["occupancy"].iloc[-1]),
+}, ensure_ascii=False))
+''',
+    "02_cluster.ipynb": _REPORT_HEAD + '''
+print(_json.dumps({
+    "executable": _sys.executable,
+    "api_url": API_URL,
+    "network": _network_attempts,
+    "layers": [layer.name for layer in m.layers],
+    "legends": _legends(m),
+    "parcels": len(parcels),
+    "extents": len(extents),
+    "projects": project_table.index.tolist(),
+    "table": {label: row.tolist() for label, row in table.iterrows()},
+}, ensure_ascii=False))
+''',
+}
+
+
+def _set_parameters(source: str, values: dict[str, Any]) -> str:
+    for key, value in values.items():
+        source, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value!r}", source)
+        assert found == 1, f"the parameters cell has no line {key} = …"
+    return source
+
+
+def _execute(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Execute notebook ``name`` in notebooks/ with ``parameters``; return its report."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source = _set_parameters(cell.source, parameters)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(_GUARD))
+    notebook.cells.append(nbformat.v4.new_code_cell(_REPORTS[name]))
+    client = nbclient.NotebookClient(
+        notebook, kernel_name="python3", timeout=120,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    client.execute()
+    text = "".join(o.get("text", "") for o in notebook.cells[-1].outputs
+                   if o.output_type == "stream")
+    return json.loads(text.strip().splitlines()[-1])
+
+
+@pytest.fixture(params=["api", "file"])
+def api_url(request):
+    """The notebook's ``API_URL``: a running server, or None to read the GeoPackage."""
+    return request.getfixturevalue("live_server") if request.param == "api" else None
+
+
+def _check_common(report: dict[str, Any], api_url: str | None) -> None:
+    assert report["api_url"] == api_url
+    assert Path(report["executable"]).resolve() == Path(sys.executable).resolve()
+    assert report["network"] == []
+
+
+@needs_jupyter
+def test_overview_notebook(api_url):
+    report = _execute("01_overview.ipynb", {"API_URL": api_url})
+    _check_common(report, api_url)
+    stage_layers = [f"Cụm công nghiệp – {s.label}" for s in nb.STAGE_STYLES.values()]
+    lease_layers = [f"Lô đất – {s.label}" for s in nb.LEASE_STYLES.values()]
+    assert report["layers"][1:] == [nb.OUTLINE.label, *stage_layers, *lease_layers]
+    stages, leases = report["legends"]
+    for style in nb.STAGE_STYLES.values():
+        assert style.label in stages and style.colour in stages
+    for style in nb.LEASE_STYLES.values():
+        assert style.label in leases and style.colour in leases
+    table = report["table"]
+    assert table["CCN trong quy hoạch"] == ["66", "4.177,97"]
+    assert table["CCN đã thành lập"] == ["46", "2.508,00"]
+    assert table["CCN đã quy hoạch chi tiết"] == ["44", "1.794,00"]
+    assert table["Tỷ lệ lấp đầy đất công nghiệp"] == ["", "41,3 %"]
+    assert table["Tỷ lệ lấp đầy đất thu hồi"] == ["", "66,6 %"]
+    assert table["Dự án đăng ký đầu tư"] == ["417", ""]
+    assert report["units"] == ["336", "338", "339", "340", "341", "342", "343", "344"]
+    assert report["points"] == report["bars"] == 13  # 31/12/2012 … 31/12/2024
+    assert report["occupancy_last"] == pytest.approx(0.413, abs=5e-4)
+
+
+@needs_jupyter
+def test_cluster_notebook(api_url):
+    report = _execute("02_cluster.ipynb", {"API_URL": api_url})
+    _check_common(report, api_url)
+    expected = nb.read_layer("parcels", layers=SAMPLE, where={"cluster_id": CLUSTER_ID})
+    projects = nb.read_layer("projects", layers=SAMPLE, where={"cluster_id": CLUSTER_ID})
+    assert report["parcels"] == len(expected) == 41
+    assert report["projects"] == projects["project_id"].tolist()
+    assert report["extents"] == 2
+    layers = report["layers"][1:]
+    assert layers[0] == "Ranh giới quy hoạch CCN Đông Hòa"
+    assert layers[1:3] == [f"Phạm vi được phê duyệt – {s.label}"
+                           for s in nb.EXTENT_STYLES.values()]
+    statuses = expected["lease_status"].unique()
+    assert sorted(layers[3:]) == sorted(f"Lô đất – {nb.LEASE_STYLES[s].label}" for s in statuses)
+    assert len(report["legends"]) == 2
+    figures = nb.read_cluster_figures(CLUSTER_ID, layers=SAMPLE)
+    assert report["table"]["CCN trong quy hoạch"] == [
+        "1", format_number(figures["planned"]["area_ha"])]
+    assert report["table"]["Dự án đăng ký đầu tư"] == [str(len(projects)), ""]
