@@ -27,6 +27,7 @@ from ccn_gis.io.landuse import default_raster_path, landuse_table
 from ccn_gis.io.raster import LandUseRaster
 from ccn_gis.io.store import LayerStore
 from ccn_gis.landuse import to_records
+from ccn_gis_api.models import Problem
 from ccn_gis_api.query import BadRequest
 
 TILE = 256
@@ -34,6 +35,10 @@ WEB_MERCATOR_HALF = 20037508.342789244
 MAX_ZOOM = 20
 ALPHA = 200  # slightly transparent, so that clusters and boundaries show through
 Source = Literal["raster", "plan"]
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "A parameter is malformed; the message says why"},
+    404: {"model": Problem, "description": "The province has no such land-use data"},
+}
 
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -104,7 +109,7 @@ def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) ->
 
     @app.get("/landuse", operation_id="getLandUse", tags=["Land use"],
              summary="Hectares of each land-use class in every zone",
-             responses={400: {"description": "No such land-use source"}})
+             responses=PROBLEMS)
     def landuse(
         zones: Annotated[Literal["clusters", "approved_extents", "parcels"], Query(
             description="the zones")] = "clusters",
@@ -113,10 +118,10 @@ def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) ->
     ) -> Any:
         chosen = source or ("raster" if raster else "plan")
         if chosen == "raster" and raster is None:
-            raise BadRequest("source=raster: this province has no land-use raster; use "
-                             "source=plan")
+            raise StarletteHTTPException(
+                404, "this province has no land-use raster; try source=plan")
         if chosen == "plan" and not has_plan:
-            raise BadRequest("source=plan: this province has no landuse_plan layer")
+            raise StarletteHTTPException(404, "this province has no landuse_plan layer")
         return JSONResponse(rows(zones, chosen))
 
     @app.get("/landuse/classes", operation_id="getLandUseClasses", tags=["Land use"],
@@ -128,7 +133,7 @@ def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) ->
 
     @app.get("/landuse/tiles/{z}/{x}/{y}.png", operation_id="getLandUseTile",
              tags=["Land use"], summary="A map tile (XYZ, Web Mercator) of the land-use raster",
-             responses={200: {"content": {"image/png": {}}}, 404: {"description": "No raster"}})
+             responses={200: {"content": {"image/png": {}}}, **PROBLEMS})
     def tile(
         z: Annotated[int, PathParam(ge=0, le=MAX_ZOOM)],
         x: Annotated[int, PathParam(ge=0)],
