@@ -8,6 +8,7 @@ internet.
 from __future__ import annotations
 
 import threading
+import warnings
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -17,9 +18,10 @@ from fastapi import FastAPI, Query
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from rasterio.enums import Resampling
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
-from rasterio.vrt import WarpedVRT
-from rasterio.windows import from_bounds
+from rasterio.transform import from_bounds as transform_from_bounds
+from rasterio.warp import reproject, transform_bounds
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.dataset import Dataset
@@ -28,7 +30,6 @@ from ccn_gis.io.raster import LandUseRaster
 from ccn_gis.io.store import LayerStore
 from ccn_gis.landuse import to_records
 from ccn_gis_api.models import Problem
-from ccn_gis_api.query import BadRequest
 
 TILE = 256
 WEB_MERCATOR_HALF = 20037508.342789244
@@ -55,28 +56,31 @@ class TileRenderer:
     def __init__(self, raster: LandUseRaster) -> None:
         self.raster = raster
         self._lock = threading.Lock()
-        src = rasterio.open(raster.path)
-        self._vrt = WarpedVRT(src, crs="EPSG:3857", resampling=Resampling.nearest)
+        self._src = rasterio.open(raster.path)
+        self._bounds_3857 = transform_bounds(self._src.crs, "EPSG:3857", *self._src.bounds)
         palette = np.zeros((256, 4), dtype=np.uint8)
         for c in raster.table.classes:
             if 0 <= c.value < 256:
                 rgb = [int(c.colour[i:i + 2], 16) for i in (1, 3, 5)]
                 palette[c.value] = [*rgb, ALPHA]
-        if raster.nodata is not None and 0 <= raster.nodata < 256:
-            palette[int(raster.nodata)] = 0
+        self._nodata = int(raster.nodata) if raster.nodata is not None else 0
+        palette[self._nodata] = 0
         self._palette = palette
         self.render = lru_cache(maxsize=4096)(self._render)
 
     def _render(self, z: int, x: int, y: int) -> bytes:
         west, south, east, north = tile_bounds(z, x, y)
-        vw, vs, ve, vn = self._vrt.bounds
+        vw, vs, ve, vn = self._bounds_3857
         if east <= vw or west >= ve or north <= vs or south >= vn:
             return self._empty()
-        window = from_bounds(west, south, east, north, transform=self._vrt.transform)
-        with self._lock:
-            data = self._vrt.read(1, window=window, out_shape=(TILE, TILE), boundless=True,
-                                  fill_value=self.raster.nodata or 0,
-                                  resampling=Resampling.nearest)
+        data = np.full((TILE, TILE), self._nodata, dtype=np.uint8)
+        with self._lock:  # GDAL's warper reads only the source blocks the tile needs
+            reproject(
+                source=rasterio.band(self._src, 1), destination=data,
+                dst_transform=transform_from_bounds(west, south, east, north, TILE, TILE),
+                dst_crs="EPSG:3857", resampling=Resampling.nearest,
+                src_nodata=self._nodata, dst_nodata=self._nodata,
+            )
         return self._png(self._palette[data])
 
     @lru_cache(maxsize=1)  # noqa: B019 - one renderer per app
@@ -85,7 +89,8 @@ class TileRenderer:
 
     @staticmethod
     def _png(rgba: np.ndarray) -> bytes:
-        with MemoryFile() as memory:
+        with warnings.catch_warnings(), MemoryFile() as memory:  # a PNG tile has no georeference
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with memory.open(driver="PNG", width=TILE, height=TILE, count=4,
                              dtype="uint8") as dst:
                 dst.write(np.moveaxis(rgba, 2, 0))
@@ -142,7 +147,8 @@ def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) ->
         if renderer is None:
             raise StarletteHTTPException(404, "this province has no land-use raster")
         if x >= 2**z or y >= 2**z:
-            raise BadRequest(f"tile {z}/{x}/{y}: x and y must be below 2^z = {2**z}")
+            raise StarletteHTTPException(
+                404, f"no tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {2**z - 1}")
         return Response(renderer.render(z, x, y), media_type="image/png",
                         headers={"Cache-Control": "public, max-age=3600"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -217,3 +218,26 @@ def test_client_mistakes(client, url, status, words):
     response = client.get(url)
     assert response.status_code == status, response.text
     assert words in response.json()["description"]
+
+
+def test_landuse_over_http(client):
+    rows = client.get("/landuse", params={"zones": "clusters"}).json()
+    assert {r["zone_id"] for r in rows} == {f"TB-{i:02d}" for i in range(1, 67)}
+    plan = client.get("/landuse", params={"zones": "clusters", "source": "plan"}).json()
+    assert sum(r["area_ha"] for r in plan if r["class_code"] == "SKN") == pytest.approx(
+        4177.97, abs=0.01)
+    cluster = client.get("/collections/clusters/items/TB-06").json()["properties"]
+    assert cluster["landuse"] == [{k: r[k] for k in ("class_code", "area_ha", "share")}
+                                  for r in rows if r["zone_id"] == "TB-06"]
+    classes = client.get("/landuse/classes").json()
+    assert {"LUC", "SKN", "NTS"} <= {c["code"] for c in classes}
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c["colour"], re.I) for c in classes)
+
+
+def test_landuse_tiles(client):
+    tile = client.get("/landuse/tiles/10/814/452.png")  # over Thái Bình city
+    assert tile.status_code == 200 and tile.headers["content-type"] == "image/png"
+    assert tile.content[:8] == b"\x89PNG\r\n\x1a\n" and len(tile.content) > 2000
+    empty = client.get("/landuse/tiles/10/0/0.png")  # the other side of the world
+    assert empty.status_code == 200 and len(empty.content) < len(tile.content)
+    assert client.get("/landuse/tiles/3/8/0.png").status_code == 404
