@@ -142,3 +142,21 @@ def test_downloads_for_the_visible_layer(page, live_server):
         assert response.status == 200, href
         assert "attachment" in response.headers["content-disposition"]
     assert page.errors == []
+
+
+def test_land_use_overlay_with_its_legend(page):
+    page.locator('input[data-layer="landuse"]').check()
+    page.wait_for_function(
+        "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded').length > 0")
+    tiles = page.evaluate(
+        "[...document.querySelectorAll('.leaflet-tile-pane img')].map(i => i.src)")
+    assert tiles and all("/landuse/tiles/" in src for src in tiles)
+    legend = page.locator("#legend").inner_text()
+    assert "LUC — Đất chuyên trồng lúa" in legend and "SKN" in legend
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "web_map_landuse.png"))
+    cid = _click_cluster(page, with_parcels=True)
+    page.wait_for_function("document.querySelector('#cluster-landuse caption') !== null")
+    assert "Sử dụng đất trong cụm" in page.locator("#cluster-landuse").inner_text()
+    assert cid in page.locator(".leaflet-popup-content").inner_text()
+    assert page.errors == []

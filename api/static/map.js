@@ -260,7 +260,7 @@ function buildLayer(name) {
     onEachFeature: (feature, path) => {
       path.bindPopup(() => popup(name, feature.properties), { maxWidth: 360 });
       path.on("click", () => {
-        if (name === "clusters") selectCluster(feature.properties.cluster_id);
+        if (name === "clusters" || name === "parcels") selectCluster(feature.properties.cluster_id);
         if (name === "admin_units") selectUnit(feature.properties.code);
       });
     },
