@@ -23,11 +23,14 @@ from ccn_gis.figures import (
     province_figures,
 )
 from ccn_gis.io import load_dataset, open_store, read_settings, validate_store, write_settings
-from ccn_gis.io.landuse import default_raster_path, landuse_table
+from ccn_gis.io.landuse import default_raster_path, land_use_measure, landuse_table
 from ccn_gis.io.raster import LandUseRaster
+from ccn_gis.io.scenario_file import read_scenario
 from ccn_gis.landuse import to_records
 from ccn_gis.report import landuse_report, problems_report, province_report, scoped_report
-from ccn_gis.settings import AppSettings, Lang, ProvinceSettings
+from ccn_gis.scenario_check import check_scenario
+from ccn_gis.scenario_report import comparison_report, scenario_report
+from ccn_gis.settings import AppSettings, Lang, ProvinceSettings, rule_settings
 
 
 def _date(text: str) -> dt.date:
@@ -82,6 +85,20 @@ def _parser() -> argparse.ArgumentParser:
                          help="the zones: a layer of the data model or a vector file")
     landuse.add_argument("--json", action="store_true",
                          help="print a list of {zone_id, class_code, area_ha, share}")
+
+    scenario = sub.add_parser("scenario", help="check 2030 expansion scenarios against the rules "
+                              "of Decree 32/2024/NĐ-CP")
+    scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True,
+                                           metavar="check|compare")
+    check = scenario_sub.add_parser("check", help="project a scenario (or the plan as it "
+                                    "stands) and list its findings")
+    check.add_argument("file", nargs="?", type=Path, default=None, metavar="SCENARIO.yaml")
+    with_layers(check)
+    check.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    compare = scenario_sub.add_parser("compare", help="compare scenarios side by side")
+    compare.add_argument("files", nargs="+", type=Path, metavar="SCENARIO.yaml")
+    with_layers(compare)
+    compare.add_argument("--json", action="store_true", help="print the results as JSON")
 
     serve = sub.add_parser("serve", help="serve the layers over HTTP (OGC API – Features, "
                            "downloads, figures)")
@@ -156,6 +173,26 @@ def _landuse(args: argparse.Namespace, app: AppSettings) -> int:
     return 0
 
 
+def _scenario(args: argparse.Namespace, app: AppSettings) -> int:
+    dataset = load_dataset(app.layers)
+    lang = _lang(args, app, dataset.settings)
+    measure = land_use_measure(dataset, open_store(app.layers))
+    defaults = rule_settings(dataset.settings)
+    files = [args.file] if args.scenario_command == "check" else args.files
+    results = [
+        check_scenario(dataset, read_scenario(f, dataset, defaults=defaults),
+                       land_use_under=measure, lang=lang)
+        for f in files
+    ]
+    if args.json:
+        _print_json(results[0] if args.scenario_command == "check" else results)
+    elif args.scenario_command == "check":
+        print(scenario_report(results[0], lang=lang))
+    else:
+        print(comparison_report(results, lang=lang))
+    return 0
+
+
 def _serve(args: argparse.Namespace, app: AppSettings) -> int:
     try:  # the web app is an optional part: pip install 'ccn-gis[server]'
         import uvicorn
@@ -186,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = AppSettings(**overrides)
         command = {"stats": _stats, "validate": _validate, "settings": _settings,
-                   "landuse": _landuse, "serve": _serve}[args.command]
+                   "landuse": _landuse, "scenario": _scenario, "serve": _serve}[args.command]
         return command(args, app)
     except ValidationError as err:
         lang: Lang = args.lang or "vi"

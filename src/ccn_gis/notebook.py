@@ -11,15 +11,22 @@ Only the standard library (``urllib``) and geopandas are used for HTTP; this mod
 imports neither FastAPI nor leafmap. The colours and Vietnamese labels of the maps
 (:data:`STAGE_STYLES`, :data:`LEASE_STYLES`, :data:`EXTENT_STYLES`) and the figures
 tables (:func:`figures_table`, :func:`scoped_table`) are defined here too.
+
+Land use (:func:`read_landuse`, :func:`read_landuse_classes`) is read the same two ways:
+``/landuse`` and ``/landuse/classes`` of the API, or the province's raster and plan
+through :func:`ccn_gis.io.landuse.landuse_table`. :func:`add_landuse` puts the raster on
+a map: the app's tiles, or without a server one PNG rendered here with rasterio.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,13 +36,22 @@ from typing import Any, Literal, cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
 import shapely.geometry
+from rasterio.enums import Resampling
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.io import MemoryFile
+from rasterio.warp import calculate_default_transform, reproject
+from rasterio.warp import transform as warp_transform
 
 from ccn_gis.crs import WGS84, transform_geometries
 from ccn_gis.dataset import Dataset
 from ccn_gis.errors import CcnGisError, DataSourceError
 from ccn_gis.figures import figures_json
-from ccn_gis.io import load_dataset
+from ccn_gis.io import load_dataset, open_store
+from ccn_gis.io.landuse import default_raster_path, landuse_table
+from ccn_gis.io.raster import LandUseRaster
+from ccn_gis.landuse import LandUseError
 from ccn_gis.model import LAYERS, FieldType
 from ccn_gis.publish import COLLECTIONS, layer_view
 from ccn_gis.report import (
@@ -47,6 +63,10 @@ from ccn_gis.report import (
     label,
 )
 from ccn_gis.settings import AppSettings
+
+WEB_MERCATOR = "EPSG:3857"
+TILE_MAX_ZOOM = 20
+"""The deepest zoom of the API's land-use tiles; the map enlarges them beyond."""
 
 PAGE_SIZE = 10_000
 """Features per request: the API's maximum ``limit``."""
@@ -443,6 +463,335 @@ def projects_table(projects: pd.DataFrame, /) -> pd.DataFrame:
         table[column] = [None if pd.isna(v) else format_number(float(v), decimals)
                          for v in table[column]]
     return table.rename(columns=PROJECT_COLUMNS).set_index(PROJECT_COLUMNS["project_id"])
+
+
+# -------------------------------------------------------------------- land use
+
+LANDUSE_LAYER = "Sử dụng đất hiện trạng"
+"""The name of the land-use layer on maps (:func:`add_landuse`)."""
+
+LANDUSE_COLUMNS = ("zone_id", "class_code", "area_ha", "share")
+CLASS_COLUMNS = ("value", "code", "name_vi", "name_en", "colour")
+
+UNCOVERED_LABEL = label("uncovered")
+"""The column of :func:`landuse_pivot` for land that no land-use data covers
+(``class_code`` ``None``: outside the raster or plan, or on nodata cells)."""
+
+UNCOVERED_COLOUR = "#ffffff"
+UNKNOWN_COLOUR = "#999999"  # a code of the plan that the raster's class table lacks
+
+RICE_CODES = ("LUC", "LUK")
+"""Rice land: specialised rice land and other rice land."""
+
+TOTAL = "Tổng"
+
+LandUseSource = Literal["raster", "plan"]
+
+
+def read_landuse(
+    zones: str = "clusters", /, *, api_url: str | None = None,
+    layers: str | Path | None = None, source: LandUseSource = "raster",
+    raster: str | Path | None = None,
+) -> pd.DataFrame:
+    """Return the hectares of each land-use class in each zone, one row per zone and class.
+
+    ``zones`` is ``clusters``, ``approved_extents`` or ``parcels``; ``source`` is the
+    land-use raster or the vector plan (layer ``landuse_plan``). With ``api_url`` the
+    rows come from ``{api_url}/landuse?zones=…&source=…`` (the server's raster);
+    otherwise from ``layers`` through :func:`ccn_gis.io.landuse.landuse_table`, with
+    the raster ``raster`` (default: the province's, beside the layers), as
+    ``ccn-gis landuse --zones … [--plan-layer landuse_plan]`` computes them.
+
+    Columns ``zone_id``, ``class_code`` (``None`` for the part that no land-use data
+    covers), ``area_ha``, ``share`` (of the zone).
+
+    Raises
+    ------
+    NotFoundError
+        When the province has no raster (or no plan) on the server.
+    ccn_gis.landuse.LandUseError
+        When the file mode finds no raster or plan, or a malformed one.
+
+    Examples
+    --------
+    >>> rows = read_landuse("clusters", layers="layers/thai_binh.gpkg")  # doctest: +SKIP
+    >>> rows.groupby("class_code")["area_ha"].sum()["LUC"]  # doctest: +SKIP
+    1328.25...
+    """
+    if source not in ("raster", "plan"):
+        raise QueryError(f"source={source!r}: use 'raster' or 'plan'")
+    if api_url:
+        rows = _get_json(_api(api_url, "/landuse", zones=zones, source=source))
+        frame = pd.DataFrame(rows, columns=list(LANDUSE_COLUMNS))
+        frame["class_code"] = frame["class_code"].astype(object)
+        frame["area_ha"] = frame["area_ha"].astype("float64")
+        frame["share"] = frame["share"].astype("float64")
+        return frame
+    dataset = _dataset(layers)
+    if source == "plan":
+        return landuse_table(dataset, zones=zones, store=open_store(dataset.source))
+    return landuse_table(dataset, zones=zones, raster=_landuse_raster(dataset, raster))
+
+
+def read_landuse_classes(
+    *, api_url: str | None = None, layers: str | Path | None = None,
+    raster: str | Path | None = None,
+) -> pd.DataFrame:
+    """Return the land-use classes, the legend: ``value, code, name_vi, name_en, colour``.
+
+    From ``{api_url}/landuse/classes``, else the class table beside the raster
+    (``<raster>.classes.csv``), in its order. Empty when the province has no raster.
+    """
+    if api_url:
+        rows = _get_json(_api(api_url, "/landuse/classes"))
+    else:
+        dataset = _dataset(layers)
+        if raster is None and default_raster_path(dataset) is None:
+            rows = []
+        else:
+            opened = LandUseRaster.open(_landuse_raster(dataset, raster))
+            rows = [c.__dict__ for c in opened.table.classes]
+    return pd.DataFrame(rows, columns=list(CLASS_COLUMNS))
+
+
+def landuse_colours(classes: pd.DataFrame, /) -> dict[str, str]:
+    """Return ``{code: colour}`` of the class table, and white for :data:`UNCOVERED_LABEL`."""
+    return {**dict(zip(classes["code"], classes["colour"], strict=True)),
+            UNCOVERED_LABEL: UNCOVERED_COLOUR}
+
+
+def landuse_labels(classes: pd.DataFrame, /) -> dict[str, str]:
+    """Return ``{code: "LUC – Đất chuyên trồng lúa"}``: a class as legends name it."""
+    return {**{c: f"{c} – {n}" for c, n in zip(classes["code"], classes["name_vi"], strict=True)},
+            UNCOVERED_LABEL: UNCOVERED_LABEL}
+
+
+def landuse_legend(classes: pd.DataFrame, /) -> dict[str, str]:
+    """Return ``{"LUC – Đất chuyên trồng lúa": colour, …}``, a ``leafmap`` ``legend_dict``.
+
+    Examples
+    --------
+    >>> classes = pd.DataFrame({"value": [1], "code": ["LUC"], "name_vi": ["Đất chuyên trồng lúa"],
+    ...                         "name_en": ["Rice"], "colour": ["#ffff64"]})
+    >>> landuse_legend(classes)
+    {'LUC – Đất chuyên trồng lúa': '#ffff64'}
+    """
+    labels = landuse_labels(classes)
+    return {labels[code]: colour for code, colour in zip(classes["code"], classes["colour"],
+                                                          strict=True)}
+
+
+@dataclass(frozen=True)
+class LandUseImage:
+    """The land-use raster as one PNG in Web Mercator, for a map's image overlay."""
+
+    url: str
+    """``data:image/png;base64,…``: the map needs neither a file nor a server."""
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    """``((south, west), (north, east))`` in degrees, as Leaflet takes them."""
+    width: int
+    height: int
+
+
+def landuse_image(
+    *, layers: str | Path | None = None, raster: str | Path | None = None,
+    max_size: int = 2048, alpha: int = 200,
+) -> LandUseImage:
+    """Render the land-use raster as a PNG in the class table's colours, in Web Mercator.
+
+    The raster is reprojected (nearest neighbour, like the API's tiles) to EPSG:3857,
+    the projection of the map, and scaled down so that its longer side has at most
+    ``max_size`` pixels. Nodata and cells of no class are transparent; the classes
+    are drawn with opacity ``alpha`` (0–255), so what lies under them shows through.
+    """
+    path = _landuse_raster(_dataset(layers), raster)
+    table = LandUseRaster.open(path).table
+    with rasterio.open(path) as src:
+        transform, width, height = calculate_default_transform(
+            src.crs, WEB_MERCATOR, src.width, src.height, *src.bounds)
+        scale = max(width, height) / max_size
+        if scale > 1:
+            width, height = max(1, round(width / scale)), max(1, round(height / scale))
+            transform, width, height = calculate_default_transform(
+                src.crs, WEB_MERCATOR, src.width, src.height, *src.bounds,
+                dst_width=width, dst_height=height)
+        values = {c.value for c in table.classes}
+        fill = int(src.nodata) if src.nodata is not None else _unused(values)
+        data = np.full((height, width), fill, dtype=src.dtypes[0])
+        reproject(source=rasterio.band(src, 1), destination=data, dst_transform=transform,
+                  dst_crs=WEB_MERCATOR, resampling=Resampling.nearest, src_nodata=src.nodata,
+                  dst_nodata=fill)
+    rgba = np.zeros((4, height, width), dtype=np.uint8)
+    for c in table.classes:
+        if c.value == fill:
+            continue
+        cells = data == c.value
+        for band, level in enumerate((*_rgb(c.colour), alpha)):
+            rgba[band][cells] = level
+    west, north = transform * (0, 0)
+    east, south = transform * (width, height)
+    lons, lats = warp_transform(WEB_MERCATOR, WGS84, [west, east], [south, north])
+    png = _png(rgba)
+    return LandUseImage(f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}",
+                        ((lats[0], lons[0]), (lats[1], lons[1])), width, height)
+
+
+def add_landuse(
+    map_: Any, classes: pd.DataFrame, /, *, api_url: str | None = None,
+    layers: str | Path | None = None, raster: str | Path | None = None,
+    name: str = LANDUSE_LAYER, title: str = "Loại đất", legend_position: str = "bottomright",
+) -> str:
+    """Add the land-use raster to a leafmap map as layer ``name``, with the classes' legend.
+
+    With ``api_url`` the layer is the app's XYZ tiles
+    (``{api_url}/landuse/tiles/{z}/{x}/{y}.png``), loaded by the browser. Without, the
+    raster of ``layers`` (or ``raster``) is drawn by :func:`landuse_image` into one PNG
+    held by the map itself (an ``ipyleaflet.ImageOverlay`` with a ``data:`` URL): it
+    needs neither localtileserver nor a network. ``classes`` is
+    :func:`read_landuse_classes`. Returns the layer's name.
+    """
+    if api_url:
+        url = f"{api_url.rstrip('/')}/landuse/tiles/{{z}}/{{x}}/{{y}}.png"
+        map_.add_tile_layer(url=url, name=name, attribution="ccn-gis",
+                            max_native_zoom=TILE_MAX_ZOOM)
+    else:
+        import ipyleaflet  # leafmap's map library; imported only here
+
+        image = landuse_image(layers=layers, raster=raster)
+        map_.add(ipyleaflet.ImageOverlay(url=image.url, bounds=image.bounds, name=name))
+    map_.add_legend(title=title, legend_dict=landuse_legend(classes), position=legend_position)
+    return name
+
+
+def landuse_pivot(rows: pd.DataFrame, classes: pd.DataFrame, /) -> pd.DataFrame:
+    """Return hectares as one row per zone and one column per class code (:func:`read_landuse`).
+
+    Columns in the class table's order, only the classes present, then codes that the
+    table lacks, then :data:`UNCOVERED_LABEL` when some land has no land-use data; 0
+    where a zone has none of a class. The rows of a zone add up to its area.
+    """
+    frame = rows.assign(class_code=rows["class_code"].where(rows["class_code"].notna(),
+                                                            UNCOVERED_LABEL))
+    pivot = frame.pivot_table(index="zone_id", columns="class_code", values="area_ha",
+                              aggfunc="sum", fill_value=0.0, sort=False)
+    pivot = pivot.reindex(pd.unique(rows["zone_id"]))
+    known = [c for c in classes["code"] if c in pivot.columns]
+    others = sorted(set(pivot.columns) - {*known, UNCOVERED_LABEL})
+    uncovered = [UNCOVERED_LABEL] if UNCOVERED_LABEL in pivot.columns else []
+    pivot = pivot[[*known, *others, *uncovered]].astype("float64")
+    pivot.index.name = label("code")
+    pivot.columns.name = label("landuse_class")
+    return pivot
+
+
+def rice_ha(pivot: pd.DataFrame, /) -> pd.Series:
+    """Return each zone's rice land (:data:`RICE_CODES`) in hectares, from :func:`landuse_pivot`."""
+    return pivot[[c for c in RICE_CODES if c in pivot.columns]].sum(axis=1)
+
+
+def rice_land(
+    pivot: pd.DataFrame, clusters: pd.DataFrame, /, *, stages: Sequence[str] = ("planned",),
+) -> pd.DataFrame:
+    """Return the rice land (LUC, LUK) in the clusters whose ``stage`` is in ``stages``.
+
+    The default asks the planners' question: how much rice land do the clusters that
+    are only planned (not established) hold? One row per such cluster, most rice first.
+    """
+    ids = clusters.loc[clusters["stage"].isin(stages).to_numpy(), "cluster_id"]
+    rice = pivot.reindex(index=pd.Index(ids, name=pivot.index.name), columns=list(RICE_CODES),
+                         fill_value=0.0)
+    order = rice.sum(axis=1).sort_values(ascending=False, kind="stable").index
+    return rice.loc[order]
+
+
+def landuse_totals(pivot: pd.DataFrame, classes: pd.DataFrame, /) -> pd.DataFrame:
+    """Return the hectares of each class in all zones together, in Vietnamese.
+
+    One row per column of :func:`landuse_pivot` (its code, name, hectares, share of
+    all zones), then the total.
+    """
+    names = dict(zip(classes["code"], classes["name_vi"], strict=True))
+    sums = pivot.sum(axis=0)
+    total = float(sums.sum())
+    rows = [(code, names.get(code, ""), format_number(float(ha)),
+             format_rate(float(ha) / total if total else None)) for code, ha in sums.items()]
+    rows.append((TOTAL, "", format_number(total), format_rate(1.0 if total else None)))
+    columns = [label("code"), label("landuse_class"), label("area"), label("share")]
+    return pd.DataFrame(rows, columns=columns).set_index(label("code"))
+
+
+def landuse_comparison(
+    current: pd.DataFrame, planned: pd.DataFrame, /, *, codes: Sequence[str] = ("SKN", "LUC"),
+) -> pd.DataFrame:
+    """Return, per zone and code, the hectares now (raster) and in the plan, and the change.
+
+    ``current`` and ``planned`` are :func:`landuse_pivot` of the raster and of the plan.
+    Columns: for each code, *Hiện trạng*, *Quy hoạch* and *Thay đổi* (plan − now).
+    """
+    zones = current.index.union(planned.index, sort=False)
+    parts = {}
+    for code in codes:
+        now = current.reindex(index=zones, columns=[code], fill_value=0.0)[code]
+        plan = planned.reindex(index=zones, columns=[code], fill_value=0.0)[code]
+        parts[(code, "Hiện trạng")] = now
+        parts[(code, "Quy hoạch")] = plan
+        parts[(code, "Thay đổi")] = plan - now
+    frame = pd.DataFrame(parts, index=zones)
+    frame.index.name = current.index.name
+    return frame
+
+
+def hectares_table(
+    frame: pd.DataFrame, /, *, names: Mapping[str, str] | pd.Series | None = None,
+    total_column: bool = True, total_row: bool = False, decimals: int = 2,
+) -> pd.DataFrame:
+    """Return hectares as text in Vietnamese number format (``1.328,25``; ``–`` for none).
+
+    ``frame`` is :func:`landuse_pivot`, :func:`rice_land` or
+    :func:`landuse_comparison`. ``names`` (``{zone_id: name}``) adds a *Tên* column
+    first; ``total_column`` a *Tổng* column (each row's sum), ``total_row`` a *Tổng*
+    row (each column's sum).
+    """
+    numbers = frame.copy()
+    if total_row:
+        numbers.loc[TOTAL] = numbers.sum(axis=0)
+    if total_column:
+        key: Any = (TOTAL,) + ("",) * (numbers.columns.nlevels - 1)
+        numbers[key if numbers.columns.nlevels > 1 else TOTAL] = numbers.sum(axis=1)
+    table = numbers.map(lambda v: "–" if v == 0 else format_number(float(v), decimals))
+    if names is not None:
+        lookup = dict(names)
+        key = (label("name"),) + ("",) * (table.columns.nlevels - 1)
+        table.insert(0, key if table.columns.nlevels > 1 else label("name"),
+                     [lookup.get(i, "") for i in table.index])
+    return table
+
+
+def _landuse_raster(dataset: Dataset, raster: str | Path | None) -> Path:
+    path = Path(raster) if raster else default_raster_path(dataset)
+    if path is None:
+        raise LandUseError(
+            f"{dataset.source}: no land-use raster; give raster=PATH, set landuse_raster in "
+            "the province settings, or use source='plan'")
+    return path
+
+
+def _unused(values: set[int]) -> int:
+    return next(v for v in range(256) if v not in values) if len(values) < 256 else -1
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _png(rgba: np.ndarray) -> bytes:
+    _, height, width = rgba.shape
+    with warnings.catch_warnings(), MemoryFile() as memory:  # a PNG has no georeference
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with memory.open(driver="PNG", width=width, height=height, count=4,
+                         dtype="uint8") as dst:
+            dst.write(rgba)
+        return bytes(memory.read())
 
 
 # ------------------------------------------------------------------------- I/O

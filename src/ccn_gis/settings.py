@@ -10,9 +10,11 @@ built once by the interface that needs them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import ValidationError as _PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -90,6 +92,83 @@ class ProvinceSettings(BaseModel):
     def to_table(self) -> dict[str, str]:
         """Return the settings as ``key → text`` rows for the settings table."""
         return {k: "" if v is None else str(v) for k, v in self.model_dump().items()}
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Thresholds of the rules of Decree 32/2024/NĐ-CP, overridable per province and scenario.
+
+    ``gate_mean`` chooses how the "average occupancy" of a unit's clusters is taken: the
+    mean of the clusters' rates (``mean``, the default) or leased ÷ industrial land over
+    all of them (``area_weighted``).
+    """
+
+    area_max_ha: float = 75.0
+    area_min_ha: float = 10.0
+    area_min_craft_village_ha: float = 5.0
+    gate_occupancy: float = 0.5
+    gate_unleased_ha: float = 100.0
+    gate_mean: str = "mean"
+    expansion_occupancy: float = 0.6
+    services_share_max: float = 0.10
+    protected_classes: tuple[str, ...] = ("LUC", "RPH", "RDD", "DTL", "NTD")
+    protected_warn_ha: float = 0.0
+    plan_total_ha: float | None = None
+    lease_lag_years: int = 2
+    industrial_share: float = 0.65
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The names a scenario's ``rules:`` or the province settings may set."""
+        return tuple(f.name for f in fields(cls))
+
+    def updated(self, values: Mapping[str, Any], *, where: str = "") -> RuleSettings:
+        """Return a copy with ``values`` applied, each checked for its type."""
+        current = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key, value in values.items():
+            if key not in current:
+                raise SettingsError(
+                    f"{where}rules.{key}: unknown rule setting; known: {', '.join(self.keys())}")
+            current[key] = _coerce(key, value, current[key], where)
+        if current["gate_mean"] not in ("mean", "area_weighted"):
+            raise SettingsError(f"{where}rules.gate_mean: use mean or area_weighted")
+        return RuleSettings(**current)
+
+
+def _coerce(key: str, value: Any, default: Any, where: str) -> Any:
+    try:
+        if key == "protected_classes":
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(v).strip() for v in items if str(v).strip())
+        if key == "gate_mean":
+            return str(value)
+        if key == "lease_lag_years":
+            years = int(value)
+            if years < 0:
+                raise ValueError(value)
+            return years
+        if value is None and key == "plan_total_ha":
+            return None
+        number = float(value)
+        if not np.isfinite(number) or number < 0:
+            raise ValueError(value)
+        return number
+    except (TypeError, ValueError) as err:
+        raise SettingsError(f"{where}rules.{key}: {value!r} is not a valid value "
+                            f"(default {default!r})") from err
+
+
+def rule_settings(province: ProvinceSettings) -> RuleSettings:
+    """The rule thresholds of a province: defaults, overridden by its settings table.
+
+    Any key of :class:`RuleSettings` may be set in ``ccn_settings``
+    (``area_max_ha``, ``gate_occupancy``, ``protected_classes``…).
+    """
+    extra = province.model_extra or {}
+    values: dict[str, Any] = {k: v for k, v in extra.items() if k in RuleSettings.keys()}
+    if province.plan_total_ha is not None:
+        values["plan_total_ha"] = province.plan_total_ha
+    return RuleSettings().updated(values, where="ccn_settings: ")
 
 
 class AppSettings(BaseSettings):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,31 @@ def landuse_table(
             "in the province settings, or use the vector plan (--plan-layer landuse_plan)")
     return raster_class_areas(LandUseRaster.open(path), geoms, zone_ids=ids,
                               area_crs=dataset.settings.area_crs)
+
+
+def land_use_measure(
+    dataset: Dataset, store: LayerStore | None = None
+) -> Callable[[list[object]], pd.DataFrame] | None:
+    """A function giving land use under geometries: from the raster, else the plan layer.
+
+    ``None`` when the province has neither.
+    """
+    path = default_raster_path(dataset)
+    if path is not None:
+        raster = LandUseRaster.open(path)
+
+        def from_raster(geoms: list[object]) -> pd.DataFrame:
+            return raster_class_areas(raster, np.asarray(geoms, dtype=object),
+                                      zone_ids=[str(i) for i in range(len(geoms))],
+                                      area_crs=dataset.settings.area_crs)
+
+        return from_raster
+    if store is not None and PLAN_LAYER in store.layer_names():
+        codes, plan = read_plan(store, dataset)
+
+        def from_plan(geoms: list[object]) -> pd.DataFrame:
+            return overlay_classes([str(i) for i in range(len(geoms))],
+                                   np.asarray(geoms, dtype=object), codes, plan)
+
+        return from_plan
+    return None
