@@ -65,6 +65,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 Format = Literal["json", "html"]
 FormatQuery = Annotated[Format | None, Query(description="json (default) or html")]
 CollectionId = Annotated[str, Path(description="A layer name, e.g. clusters or parcels")]
+_NUMBER = r"\s*-?\d+(\.\d*)?\s*"
+BboxQuery = Annotated[str | None, Query(
+    pattern=rf"^{_NUMBER}(,{_NUMBER}){{3}}(,{_NUMBER},{_NUMBER})?$",
+    description="west,south,east,north in WGS84 degrees (or six numbers with heights)")]
 
 
 def _wants_html(request: Request, f: str | None) -> bool:
@@ -263,7 +267,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Features per page")] = (
             DEFAULT_LIMIT),
         offset: Annotated[int, Query(ge=0, le=10_000_000, description="Features to skip")] = 0,
-        bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84)")] = None,
+        bbox: BboxQuery = None,
         datetime: Annotated[str | None, Query(
             description="RFC 3339 date or interval (`2015-01-01/2020-12-31`, `..` open)")] = None,
         f: FormatQuery = None,
@@ -360,7 +364,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         format: Annotated[ExportFormat, Query(description="geojson, gpkg, shp, kml or csv")],
         crs: Annotated[str, Query(description="EPSG:4326 or the VN-2000 area CRS")] = (
             "EPSG:4326"),
-        bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84)")] = None,
+        bbox: BboxQuery = None,
         datetime: Annotated[str | None, Query(description="RFC 3339 date or interval")] = None,
     ) -> Response:
         c = collection_or_404(collection_id)
