@@ -232,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CcnGisError as err:
         print(f"ccn-gis: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the output was piped into head or less and closed early
+        sys.stderr.close()
+        return 0
     except PydanticValidationError as err:  # a bad CCN_GIS_* environment variable
         print(f"ccn-gis: invalid setting: {err}", file=sys.stderr)
         return 2

@@ -41,6 +41,7 @@ import shapely.geometry
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
+from rasterio.transform import array_bounds
 from rasterio.warp import calculate_default_transform, reproject
 from rasterio.warp import transform as warp_transform
 
@@ -489,7 +490,7 @@ LandUseSource = Literal["raster", "plan"]
 
 
 def read_landuse(
-    zones: str = "clusters", /, *, api_url: str | None = None,
+    zones: str = "clusters", *, api_url: str | None = None,
     layers: str | Path | None = None, source: LandUseSource = "raster",
     raster: str | Path | None = None,
 ) -> pd.DataFrame:
@@ -628,8 +629,7 @@ def landuse_image(
         cells = data == c.value
         for band, level in enumerate((*_rgb(c.colour), alpha)):
             rgba[band][cells] = level
-    west, north = transform * (0, 0)
-    east, south = transform * (width, height)
+    west, south, east, north = array_bounds(height, width, transform)
     lons, lats = warp_transform(WEB_MERCATOR, WGS84, [west, east], [south, north])
     png = _png(rgba)
     return LandUseImage(f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}",

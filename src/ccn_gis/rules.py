@@ -95,6 +95,10 @@ def _pct(value: float | None) -> str:
     return format_rate(value)
 
 
+def _en_pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
 def check_rules(
     dataset: Dataset,
     projection: Projection,
@@ -174,7 +178,7 @@ def _gates(dataset: Dataset, projection: Projection) -> list[Finding]:
                     f"quá {_vn(rules.gate_unleased_ha)} ha)",
                     f"Cluster {change.cluster_id} may not be established in {change.year}: the "
                     f"existing clusters of unit {unit} average "
-                    f"{_pct(state['average_occupancy']).replace(',', '.')} occupancy (more than "
+                    f"{_en_pct(state['average_occupancy'])} occupancy (more than "
                     f"{rules.gate_occupancy:.0%} needed) and have {state['unleased_ha']:.2f} ha "
                     f"of unleased industrial land (at most {rules.gate_unleased_ha:.2f} ha)"))
         if change.kind is ChangeKind.EXPAND and change.year:
