@@ -13,13 +13,16 @@ import ast
 import datetime as dt
 import importlib.util
 import json
+import math
 import os
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from ccn_gis import notebook as nb
@@ -30,7 +33,7 @@ from ccn_gis.report import format_number
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
-NAMES = ["01_overview.ipynb", "02_cluster.ipynb"]
+NAMES = ["01_overview.ipynb", "02_cluster.ipynb", "03_landuse.ipynb"]
 CLUSTER_ID = "TB-06"  # the default of 02_cluster: operating, with parcels and projects
 
 _MISSING = [m for m in ("leafmap", "nbclient", "nbformat", "ipykernel")
@@ -72,6 +75,8 @@ def test_first_code_cell_holds_the_parameters(name):
     assert (NOTEBOOKS / values["LAYERS"]).resolve() == SAMPLE.resolve()
     if name == "02_cluster.ipynb":
         assert values["CLUSTER_ID"] == CLUSTER_ID
+    if name == "03_landuse.ipynb":
+        assert values["RASTER"] is None  # the province's raster beside the layers
 
 
 def _assignments(source: str) -> dict[str, Any]:
@@ -131,6 +136,37 @@ def test_filters_and_figures_from_the_api_equal_the_file(live_server):
         nb.read_layer("parcels", api_url=live_server, where={"clusterid": "TB-06"})
     with pytest.raises(ValueError, match="clusterid"):
         nb.read_layer("parcels", layers=SAMPLE, where={"clusterid": "TB-06"})
+
+
+def test_landuse_from_the_api_equals_the_file(live_server):
+    for source in ("raster", "plan"):
+        by_api = nb.read_landuse("clusters", api_url=live_server, source=source)
+        by_file = nb.read_landuse("clusters", layers=SAMPLE, source=source)
+        assert list(by_api.columns) == list(by_file.columns) == list(nb.LANDUSE_COLUMNS)
+        assert by_api["zone_id"].tolist() == by_file["zone_id"].tolist()
+        assert by_api["class_code"].tolist() == by_file["class_code"].tolist()
+        assert by_api["area_ha"].to_numpy() == pytest.approx(by_file["area_ha"].to_numpy())
+    classes = nb.read_landuse_classes(layers=SAMPLE)
+    assert nb.read_landuse_classes(api_url=live_server).equals(classes)
+    assert classes["code"].tolist()[:2] == ["LUC", "LUK"] and len(classes) == 14
+    with pytest.raises(ValueError, match="source"):
+        nb.read_landuse("clusters", layers=SAMPLE, source="vector")
+
+
+def test_landuse_pivot_keeps_the_uncovered_part_and_formats_in_vietnamese():
+    classes = nb.read_landuse_classes(layers=SAMPLE)
+    rows = pd.DataFrame({"zone_id": ["A", "A", "A", "B"],
+                         "class_code": ["SKN", "LUC", None, "LUC"],
+                         "area_ha": [1000.5, 2.25, 0.25, 3.0], "share": [0.0] * 4})
+    pivot = nb.landuse_pivot(rows, classes)
+    assert list(pivot.columns) == ["LUC", "SKN", nb.UNCOVERED_LABEL]  # class-table order
+    assert pivot.sum(axis=1).tolist() == [1003.0, 3.0]
+    table = nb.hectares_table(pivot, names={"A": "CCN A"}, total_row=True)
+    assert table.loc["A"].tolist() == ["CCN A", "2,25", "1.000,50", "0,25", "1.003,00"]
+    assert table.loc["B"].tolist() == ["", "3,00", "–", "–", "3,00"]
+    assert table.loc["Tổng"].tolist()[1:] == ["5,25", "1.000,50", "0,25", "1.006,00"]
+    colours = nb.landuse_colours(classes)
+    assert colours["LUC"] == "#ffff64" and nb.UNCOVERED_LABEL in colours
 
 
 def test_figures_table_in_vietnamese():
@@ -204,6 +240,35 @@ print(_json.dumps({
     "extents": len(extents),
     "projects": project_table.index.tolist(),
     "table": {label: row.tolist() for label, row in table.iterrows()},
+}, ensure_ascii=False))
+''',
+    "03_landuse.ipynb": _REPORT_HEAD + '''
+import matplotlib.colors as _colors
+
+_landuse = next(layer for layer in m.layers if layer.name == nb.LANDUSE_LAYER)
+print(_json.dumps({
+    "executable": _sys.executable,
+    "api_url": API_URL,
+    "network": _network_attempts,
+    "layers": [layer.name for layer in m.layers],
+    "landuse_type": type(_landuse).__name__,
+    "landuse_url": _landuse.url if len(_landuse.url) < 200 else _landuse.url[:22],
+    "landuse_bounds": getattr(_landuse, "bounds", None),
+    "legends": _legends(m),
+    "pivot_rows": len(pivot),
+    "pivot_columns": list(pivot.columns),
+    "cluster_ha": pivot.sum(axis=1).to_dict(),
+    "table_total": table["Tổng"].to_dict(),
+    "totals": {label: row.tolist() for label, row in totals.iterrows()},
+    "rice_ids": rice.index.tolist(),
+    "rice_total": rice_table.loc["Tổng"].tolist(),
+    "top": top.index.tolist(),
+    "top_columns": list(top.columns),
+    "bars": len(ax.patches),
+    "bar_colours": sorted({_colors.to_hex(p.get_facecolor()) for p in ax.patches}),
+    "comparison": {"/".join(key): round(float(value), 2)
+                   for key, value in comparison.sum().items()},
+    "comparison_rows": len(comparison_table),
 }, ensure_ascii=False))
 ''',
 }
@@ -292,3 +357,74 @@ def test_cluster_notebook(api_url):
     assert report["table"]["CCN trong quy hoạch"] == [
         "1", format_number(figures["planned"]["area_ha"])]
     assert report["table"]["Dự án đăng ký đầu tư"] == [str(len(projects)), ""]
+
+
+@needs_jupyter
+def test_landuse_notebook(api_url):
+    report = _execute("03_landuse.ipynb", {"API_URL": api_url})
+    _check_common(report, api_url)
+    stage_layers = [f"Cụm công nghiệp – {s.label}" for s in nb.STAGE_STYLES.values()]
+    assert report["layers"][1:] == [nb.LANDUSE_LAYER, *stage_layers]
+    clusters = nb.read_layer("clusters", layers=SAMPLE)
+    if api_url:  # the app's tiles, loaded by the browser
+        assert report["landuse_type"] == "TileLayer"
+        assert report["landuse_url"] == f"{api_url}/landuse/tiles/{{z}}/{{x}}/{{y}}.png"
+        x, y = _tile(*clusters.union_all().centroid.coords[0], zoom=10)
+        with urllib.request.urlopen(f"{api_url}/landuse/tiles/10/{x}/{y}.png") as response:
+            assert response.headers["Content-Type"] == "image/png"
+            assert response.read().startswith(b"\x89PNG")
+    else:  # the raster drawn into one image held by the map: no tile server, no network
+        assert report["landuse_type"] == "ImageOverlay"
+        assert report["landuse_url"] == "data:image/png;base64,"
+        (south, west), (north, east) = report["landuse_bounds"]
+        minx, miny, maxx, maxy = clusters.total_bounds
+        assert west < minx < maxx < east and south < miny < maxy < north
+    landuse, stages = report["legends"]
+    classes = nb.read_landuse_classes(layers=SAMPLE)
+    for code, name, colour in zip(classes["code"], classes["name_vi"], classes["colour"],
+                                  strict=True):
+        assert f"{code} – {name}" in landuse and colour in landuse
+    assert "LUC – Đất chuyên trồng lúa" in landuse
+    for style in nb.STAGE_STYLES.values():
+        assert style.label in stages and style.colour in stages
+
+    # hectares by class: one row per cluster, adding up to the cluster's planned area
+    assert report["pivot_rows"] == 66
+    assert report["pivot_columns"] == ["LUC", "LUK", "ONT", "SKN"]  # layers/README.md
+    for item in nb.read_figures_by("cluster", layers=SAMPLE):
+        zone = item["cluster_id"]
+        assert report["cluster_ha"][zone] == pytest.approx(item["planned"]["area_ha"], abs=0.01)
+        assert report["table_total"][zone] == format_number(item["planned"]["area_ha"])
+    totals = report["totals"]
+    assert totals["LUC"] == ["Đất chuyên trồng lúa", "1.328,25", "31,8 %"]
+    assert totals["SKN"] == ["Đất cụm công nghiệp", "2.506,14", "60,0 %"]
+    assert totals["Tổng"] == ["", "4.177,97", "100,0 %"]
+
+    # rice land in the clusters that are planned only
+    planned = clusters.loc[clusters["stage"] == "planned", "cluster_id"]
+    assert sorted(report["rice_ids"]) == sorted(planned) and len(planned) == 20
+    assert report["rice_total"] == ["", "986,91", "233,65", "1.220,56"]
+
+    # the chart: the 20 clusters with most rice, one bar per cluster and class shown
+    rows = nb.read_landuse("clusters", layers=SAMPLE)
+    rice = rows[rows["class_code"].isin(nb.RICE_CODES)].groupby("zone_id")["area_ha"].sum()
+    assert sorted(report["top"]) == sorted(rice.nlargest(20).index)
+    assert report["bars"] == 20 * len(report["top_columns"]) > 0
+    colours = dict(zip(classes["code"], classes["colour"], strict=True))
+    assert report["bar_colours"] == sorted(colours[c] for c in report["top_columns"])
+
+    # the plan: every cluster's whole area SKN, no rice left
+    comparison = report["comparison"]
+    assert comparison["SKN/Hiện trạng"] == pytest.approx(2506.14, abs=0.01)
+    assert comparison["SKN/Quy hoạch"] == pytest.approx(4177.97, abs=0.01)
+    assert comparison["LUC/Hiện trạng"] == pytest.approx(1328.25, abs=0.01)
+    assert comparison["LUC/Quy hoạch"] == 0.0
+    assert comparison["LUC/Thay đổi"] == pytest.approx(-1328.25, abs=0.01)
+    assert report["comparison_rows"] == 66 + 1  # and the total
+
+
+def _tile(lon: float, lat: float, *, zoom: int) -> tuple[int, int]:
+    """The XYZ tile holding a point."""
+    n = 2**zoom
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return int((lon + 180) / 360 * n), int(y)
