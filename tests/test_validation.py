@@ -198,3 +198,19 @@ def test_bad_setting_is_reported(tmp_path):
                          check=False)
     assert run.returncode == 1
     assert "ccn_settings" in run.stderr and "area_crs" in run.stderr
+
+
+def test_the_report_is_vietnamese_with_an_english_option(tmp_path):
+    layers = tiny_layers()
+    _set("parcels", "P3", "land_use", "Industrial")(layers)
+    path = write_layers(tmp_path / "vi.gpkg", layers)
+    vi = subprocess.run([*CLI, "validate", "--layers", str(path)], capture_output=True,
+                        text=True, check=False).stdout
+    assert "lỗi: parcels, đối tượng P3, trường land_use: giá trị không hợp lệ 'Industrial'" in vi
+    assert "Cách sửa: có phải là 'industrial'?" in vi
+    en = subprocess.run([*CLI, "validate", "--layers", str(path), "--lang", "en"],
+                        capture_output=True, text=True, check=False).stdout
+    assert "error: parcels, feature P3, field land_use: unknown value 'Industrial'" in en
+    assert "What to do: did you mean 'industrial'?" in en
+    problems = [p.to_dict() for p in validate_store(path)]
+    assert all(p["message_vi"] and p["hint_vi"] for p in problems)

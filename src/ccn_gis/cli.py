@@ -114,9 +114,9 @@ def _lang(args: argparse.Namespace, app: AppSettings, province: ProvinceSettings
 
 def _stats(args: argparse.Namespace, app: AppSettings) -> int:
     dataset = load_dataset(app.layers)
-    for warning in dataset.warnings:
-        print(f"- {warning}", file=sys.stderr)
     lang = _lang(args, app, dataset.settings)
+    for warning in dataset.warnings:
+        print(f"- {warning.render(lang)}", file=sys.stderr)
     province = dataset.settings.province_name or Path(dataset.source).stem
     if args.json:
         _print_json(figures_json(dataset, as_of=args.as_of, by=args.by))

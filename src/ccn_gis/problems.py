@@ -31,6 +31,8 @@ class Problem:
     message: str
     hint: str = ""
     severity: Severity = Severity.ERROR
+    message_vi: str = ""
+    hint_vi: str = ""
 
     @property
     def is_error(self) -> bool:
@@ -38,13 +40,22 @@ class Problem:
         return self.severity is Severity.ERROR
 
     def __str__(self) -> str:
+        return self.render("en")
+
+    def render(self, lang: str = "vi") -> str:
+        """Return the problem as one line in ``lang`` (``vi`` or ``en``)."""
+        vi = lang == "vi" and bool(self.message_vi)
         where = [self.layer]
         if self.feature is not None:
-            where.append(f"feature {self.feature}")
+            where.append(f"{'đối tượng' if vi else 'feature'} {self.feature}")
         if self.field is not None:
-            where.append(f"field {self.field}")
-        text = f"{self.severity.value}: {', '.join(where)}: {self.message}"
-        return f"{text}. What to do: {self.hint}" if self.hint else text
+            where.append(f"{'trường' if vi else 'field'} {self.field}")
+        severity = {"error": "lỗi", "warning": "cảnh báo"}[self.severity.value] if vi else \
+            self.severity.value
+        message = self.message_vi if vi else self.message
+        hint = (self.hint_vi or self.hint) if vi else self.hint
+        text = f"{severity}: {', '.join(where)}: {message}"
+        return f"{text}. {'Cách sửa' if vi else 'What to do'}: {hint}" if hint else text
 
     def to_dict(self) -> dict[str, str | None]:
         """Return the problem as a JSON-ready mapping."""
@@ -55,4 +66,6 @@ class Problem:
             "field": self.field,
             "message": self.message,
             "hint": self.hint,
+            "message_vi": self.message_vi or self.message,
+            "hint_vi": self.hint_vi or self.hint,
         }

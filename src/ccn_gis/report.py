@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ccn_gis.figures import Figures, ScopedFigures
+from ccn_gis.formats import format_date, format_number, format_rate
 from ccn_gis.landuse import ClassTable
 from ccn_gis.problems import Problem
 from ccn_gis.settings import Lang
@@ -93,42 +94,6 @@ SHORT_HEADERS: dict[str, dict[str, str]] = {
 def label(key: str, lang: Lang = "vi", **values: object) -> str:
     """Return the label ``key`` in ``lang``, formatted with ``values``."""
     return LABELS[key][lang].format(**values)
-
-
-def format_number(value: float | None, decimals: int = 2, *, lang: Lang = "vi") -> str:
-    """Format a number the way readers of ``lang`` write it.
-
-    Examples
-    --------
-    >>> format_number(4177.97)
-    '4.177,97'
-    >>> format_number(4177.97, lang="en")
-    '4,177.97'
-    >>> format_number(30129, 0)
-    '30.129'
-    """
-    if value is None:
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
-
-
-def format_rate(value: float | None, *, lang: Lang = "vi") -> str:
-    """Format a fraction as a percentage with one decimal: ``0.413 → '41,3 %'``.
-
-    Examples
-    --------
-    >>> format_rate(0.413)
-    '41,3 %'
-    """
-    return "–" if value is None else f"{format_number(value * 100, 1, lang=lang)} %"
-
-
-def format_date(value: dt.date, *, lang: Lang = "vi") -> str:
-    """Format a date: ``31/12/2024`` in Vietnamese, ISO 8601 in English."""
-    return value.strftime("%d/%m/%Y") if lang == "vi" else value.isoformat()
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str], align_left: int = 1) -> str:
@@ -242,5 +207,5 @@ def problems_report(problems: Sequence[Problem], /, *, source: str, lang: Lang =
     lines = [label("problems_summary", lang, errors=errors, warnings=len(problems) - errors,
                    source=source)]
     ordered = sorted(problems, key=lambda p: (not p.is_error, p.layer))
-    lines += [f"- {p}" for p in ordered]
+    lines += [f"- {p.render(lang)}" for p in ordered]
     return "\n".join(lines)

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from ccn_gis.dataset import Dataset
+from ccn_gis.formats import format_number, format_rate
 from ccn_gis.model import ClusterKind, LandUse
 from ccn_gis.projection import HA, Projection, unit_table
 from ccn_gis.scenario import ChangeKind
@@ -84,14 +85,10 @@ def _ha(value: float) -> float:
 
 
 def _vn(value: float | None, decimals: int = 2) -> str:
-    from ccn_gis.report import format_number  # a formatting helper, no cycle at import
-
     return format_number(value, decimals)
 
 
 def _pct(value: float | None) -> str:
-    from ccn_gis.report import format_rate
-
     return format_rate(value)
 
 

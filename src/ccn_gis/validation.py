@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,7 @@ from pyproj import CRS
 
 from ccn_gis.crs import transform_geometries
 from ccn_gis.errors import CcnGisError
+from ccn_gis.formats import format_number
 from ccn_gis.model import LAYERS, Field, FieldType, LandUse, LayerSpec, Stage
 from ccn_gis.problems import Problem, Severity
 from ccn_gis.stored import RawLayer
@@ -33,6 +35,10 @@ _POINT_TYPES = {"Point", "MultiPoint"}
 _FIX_GEOMETRY = (
     "repair it in QGIS (Processing ▸ Vector geometry ▸ Fix geometries, or the "
     "Geometry Checker) and save the layer again"
+)
+_FIX_GEOMETRY_VI = (
+    "sửa trong QGIS (Processing ▸ Vector geometry ▸ Fix geometries, hoặc Geometry Checker) "
+    "rồi lưu lại lớp"
 )
 
 
@@ -97,11 +103,15 @@ def _missing_layer(spec: LayerSpec) -> Problem:
             "the layer is missing; its figures will be reported as empty",
             f"add a layer named {spec.name} (DATA_MODEL.md) if the province keeps this data",
             Severity.WARNING,
+            "thiếu lớp này; số liệu của nó sẽ để trống",
+            f"thêm lớp tên {spec.name} (DATA_MODEL.md) nếu tỉnh có dữ liệu này",
         )
+    fields = ", ".join(f.name for f in spec.fields if f.required)
     return Problem(
         spec.name, None, None, "the layer is missing",
-        f"add a layer named exactly {spec.name!r} with the fields "
-        f"{', '.join(f.name for f in spec.fields if f.required)} (DATA_MODEL.md)",
+        f"add a layer named exactly {spec.name!r} with the fields {fields} (DATA_MODEL.md)",
+        message_vi="thiếu lớp này",
+        hint_vi=f"thêm lớp có tên đúng là {spec.name!r} với các trường {fields} (DATA_MODEL.md)",
     )
 
 
@@ -115,9 +125,13 @@ def _normalise_layer(
         present = [c for c in source.columns if c != "geometry"]
         close = difflib.get_close_matches(f.name, present, n=1)
         hint = f"rename {close[0]!r} to {f.name!r}" if close else f"add the field {f.name!r}"
+        hint_vi = (f"đổi tên {close[0]!r} thành {f.name!r}" if close
+                   else f"thêm trường {f.name!r}")
+        listed = ", ".join(map(str, present))
         problems.append(
             Problem(spec.name, None, f.name, "the field is missing",
-                    f"{hint}; fields present: {', '.join(map(str, present)) or 'none'}")
+                    f"{hint}; fields present: {listed or 'none'}", Severity.ERROR,
+                    "thiếu trường này", f"{hint_vi}; các trường hiện có: {listed or 'không có'}")
         )
     if missing:
         return None, problems
@@ -160,20 +174,24 @@ def _normalise_field(
     isnull = values.isna().to_numpy()
     problems: list[Problem] = []
 
-    def report(mask: np.ndarray, message: str, hint: str, severity: Severity = Severity.ERROR):
+    def report(mask: np.ndarray, message: str, hint: str, message_vi: str, hint_vi: str,
+               severity: Severity = Severity.ERROR) -> None:
         for fid in source.index[mask]:
             shown = values.at[fid]
             problems.append(
                 Problem(spec.name, feature_label(source, spec, fid), f.name,
-                        message.format(value=shown), hint, severity)
+                        message.format(value=shown), hint, severity,
+                        message_vi.format(value=shown), hint_vi)
             )
 
     if not f.nullable:
         if f.type is FieldType.BOOL:
             report(isnull, "the value is empty; it is taken as false",
-                   "set it to true (1) or false (0)", Severity.WARNING)
+                   "set it to true (1) or false (0)", "giá trị trống; được coi là sai (false)",
+                   "nhập true (1) hoặc false (0)", Severity.WARNING)
         else:
-            report(isnull, "the value is empty", "fill it in; the field may not be empty")
+            report(isnull, "the value is empty", "fill it in; the field may not be empty",
+                   "giá trị trống", "nhập giá trị; trường này không được để trống")
 
     if f.type is FieldType.TEXT:
         column = values.map(_as_text, na_action="ignore").astype(object)
@@ -185,32 +203,40 @@ def _normalise_field(
                 value = column.at[fid]
                 close = difflib.get_close_matches(str(value).strip().lower(), valid, n=1)
                 suggestion = f"did you mean {close[0]!r}? " if close else ""
+                suggestion_vi = f"có phải là {close[0]!r}? " if close else ""
+                choices = ", ".join(f.vocabulary.values())
                 problems.append(
                     Problem(spec.name, feature_label(source, spec, fid), f.name,
-                            f"unknown value {value!r}",
-                            f"{suggestion}valid values: {', '.join(f.vocabulary.values())}")
+                            f"unknown value {value!r}", f"{suggestion}valid values: {choices}",
+                            Severity.ERROR, f"giá trị không hợp lệ {value!r}",
+                            f"{suggestion_vi}các giá trị hợp lệ: {choices}")
                 )
         return column, problems
 
     if f.type is FieldType.DATE:
         parsed = _parse_dates(values)
         report(~isnull & parsed.isna().to_numpy(), "{value!r} is not a date",
-               "write dates as YYYY-MM-DD, or use a Date field")
+               "write dates as YYYY-MM-DD, or use a Date field", "{value!r} không phải là ngày",
+               "ghi ngày theo dạng YYYY-MM-DD, hoặc dùng trường kiểu Date")
         return parsed, problems
 
     if f.type is FieldType.BOOL:
         parsed, bad = _parse_bools(values)
-        report(bad, "{value!r} is not a boolean", "use true/false, or the integers 1/0")
+        report(bad, "{value!r} is not a boolean", "use true/false, or the integers 1/0",
+               "{value!r} không phải giá trị đúng/sai", "dùng true/false, hoặc số 1/0")
         return parsed, problems
 
     numbers = pd.to_numeric(values, errors="coerce")
     bad = ~isnull & numbers.isna().to_numpy()
-    report(bad, "{value!r} is not a number", "enter a number (a dot as decimal separator)")
+    report(bad, "{value!r} is not a number", "enter a number (a dot as decimal separator)",
+           "{value!r} không phải là số", "nhập một số (dấu chấm là dấu thập phân)")
     if f.type is FieldType.INTEGER:
         fractional = ~numbers.isna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
-        report(fractional, "{value!r} is not a whole number", "enter a whole number")
+        report(fractional, "{value!r} is not a whole number", "enter a whole number",
+               "{value!r} không phải số nguyên", "nhập một số nguyên")
     negative = (numbers.fillna(0) < 0).to_numpy()
-    report(negative, "{value!r} is negative", "enter zero or a positive number")
+    report(negative, "{value!r} is negative", "enter zero or a positive number",
+           "{value!r} là số âm", "nhập số 0 hoặc số dương")
     if f.type is FieldType.INTEGER and not fractional.any():
         return numbers.astype("Int64"), problems
     return numbers.astype("float64"), problems
@@ -255,46 +281,60 @@ def _normalise_geometry(
             return None, []
         return None, [
             Problem(spec.name, None, "geometry", "the layer has no geometry",
-                    f"store {spec.name} as a polygon layer, not a table")
+                    f"store {spec.name} as a polygon layer, not a table", Severity.ERROR,
+                    "lớp không có hình học", f"lưu {spec.name} thành lớp vùng, không phải bảng")
         ]
     if layer.crs is None:
         return None, [
             Problem(spec.name, None, "geometry", "the layer has no coordinate reference system",
                     "set the layer's CRS (in QGIS: Layer Properties ▸ Source ▸ Set CRS, then "
-                    "save) — ccn-gis never guesses one")
+                    "save) — ccn-gis never guesses one", Severity.ERROR,
+                    "lớp không có hệ tọa độ",
+                    "khai báo hệ tọa độ của lớp (QGIS: Layer Properties ▸ Source ▸ Set CRS, rồi "
+                    "lưu) — ccn-gis không bao giờ tự đoán hệ tọa độ")
         ]
     problems: list[Problem] = []
     source = layer.frame
     geoms = np.asarray(source.geometry.array, dtype=object)
 
-    def report(mask: np.ndarray, message, hint: str) -> None:
+    def report(mask: np.ndarray, message: Any, hint: str, message_vi: Any, hint_vi: str) -> None:
         for fid, geom in zip(source.index[mask], geoms[mask], strict=True):
             text = message(geom) if callable(message) else message
+            text_vi = message_vi(geom) if callable(message_vi) else message_vi
             problems.append(Problem(spec.name, feature_label(frame, spec, fid), "geometry",
-                                    text, hint))
+                                    text, hint, Severity.ERROR, text_vi, hint_vi))
 
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    report(missing, "the geometry is empty or unreadable", "draw the feature again or delete it")
+    report(missing, "the geometry is empty or unreadable", "draw the feature again or delete it",
+           "hình học trống hoặc không đọc được", "vẽ lại đối tượng hoặc xóa nó")
     present = ~missing
     kinds = np.array([g.geom_type if g is not None else "" for g in geoms])
     allowed = _POLYGON_TYPES if spec.geometry == "polygon" else _POINT_TYPES
     wrong = present & ~np.isin(kinds, list(allowed))
-    report(wrong, lambda g: f"a {g.geom_type} where a {' or '.join(sorted(allowed))} belongs",
-           f"{spec.name} holds {' or '.join(sorted(allowed))} features only")
+    kinds_text = " or ".join(sorted(allowed))
+    report(wrong, lambda g: f"a {g.geom_type} where a {kinds_text} belongs",
+           f"{spec.name} holds {kinds_text} features only",
+           lambda g: f"đối tượng kiểu {g.geom_type}, lớp này cần {kinds_text}",
+           f"{spec.name} chỉ chứa đối tượng {kinds_text}")
     invalid = present & ~wrong & ~shapely.is_valid(geoms)
     report(invalid, lambda g: f"the geometry is invalid ({shapely.is_valid_reason(g)})",
-           _FIX_GEOMETRY)
+           _FIX_GEOMETRY, lambda g: f"hình học không hợp lệ ({shapely.is_valid_reason(g)})",
+           _FIX_GEOMETRY_VI)
     if missing.any() or wrong.any() or invalid.any():
         return None, problems
     try:
         projected = transform_geometries(geoms, layer.crs, area_crs)
     except CcnGisError as err:
         return None, [Problem(spec.name, None, "geometry", str(err),
-                              "store the layer in VN-2000 or WGS84")]
+                              "store the layer in VN-2000 or WGS84", Severity.ERROR,
+                              f"không chuyển được sang hệ tọa độ tính diện tích ({err})",
+                              "lưu lớp theo VN-2000 hoặc WGS84")]
     broken = ~shapely.is_valid(projected) & shapely.is_valid(geoms)
     unbounded = ~np.isfinite(shapely.bounds(projected)).all(axis=1)
     report(unbounded, "the geometry cannot be placed in the area CRS (coordinates out of range)",
-           "check the layer's CRS: its coordinates do not fit it")
+           "check the layer's CRS: its coordinates do not fit it",
+           "không đặt được hình học vào hệ tọa độ tính diện tích (tọa độ vượt phạm vi)",
+           "kiểm tra hệ tọa độ của lớp: tọa độ không khớp với nó")
     if unbounded.any():
         return None, problems
     if broken.any():  # reprojection can fold a razor-thin part over itself: repair, do not fail
@@ -315,7 +355,9 @@ def _check_unique_ids(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
             problems.append(
                 Problem(name, str(value), spec.id_field,
                         f"the id is used by {len(rows)} features (fid {', '.join(map(str, rows))})",
-                        "give every feature its own id")
+                        "give every feature its own id", Severity.ERROR,
+                        f"mã này được dùng cho {len(rows)} đối tượng "
+                        f"(fid {', '.join(map(str, rows))})", "đặt cho mỗi đối tượng một mã riêng")
             )
     return problems
 
@@ -345,7 +387,10 @@ def _check_references(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
                 Problem(name, feature_label(frame, LAYERS[name], fid), field,
                         f"{values.at[fid]!r} is not a {target_field} of {target}",
                         f"use an existing {target}.{target_field}, or add the missing feature "
-                        f"to {target}")
+                        f"to {target}", Severity.ERROR,
+                        f"{values.at[fid]!r} không phải là {target_field} nào của {target}",
+                        f"dùng một {target}.{target_field} có sẵn, hoặc thêm đối tượng còn thiếu "
+                        f"vào {target}")
             )
     return problems
 
@@ -377,7 +422,11 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
         problems.append(
             Problem("parcels", labels[i], "geometry",
                     f"overlaps parcel {labels[j]} of the same cluster by {area:,.2f} m²",
-                    "redraw the shared edge so the parcels only touch (QGIS snapping helps)")
+                    "redraw the shared edge so the parcels only touch (QGIS snapping helps)",
+                    Severity.ERROR,
+                    f"chồng lấn lô {labels[j]} cùng cụm {format_number(area)} m²",
+                    "vẽ lại cạnh chung để các lô chỉ tiếp giáp nhau (dùng chức năng bắt điểm "
+                    "của QGIS)")
         )
 
     by_id = clusters.drop_duplicates("cluster_id").set_index("cluster_id").geometry
@@ -394,7 +443,10 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
         problems.append(
             Problem("parcels", labels[position], "geometry",
                     f"lies partly outside its cluster {cid} ({outside:,.2f} m² outside)",
-                    "clip the parcel to the cluster boundary, or correct its cluster_id")
+                    "clip the parcel to the cluster boundary, or correct its cluster_id",
+                    Severity.ERROR,
+                    f"nằm một phần ngoài cụm {cid} ({format_number(outside)} m² bên ngoài)",
+                    "cắt lô theo ranh giới cụm, hoặc sửa cluster_id của lô")
         )
     return problems
 
@@ -415,7 +467,10 @@ def _check_consistency(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
                 Problem("parcels", None, "cluster_id",
                         f"{count} parcel(s) of cluster {cid}, which has no detailed_plan extent, "
                         "are not counted (parcels exist from the first detailed-plan decision)",
-                        f"add the detailed_plan extent of {cid} to approved_extents", warn)
+                        f"add the detailed_plan extent of {cid} to approved_extents", warn,
+                        f"{count} lô của cụm {cid} không được tính vì cụm chưa có phạm vi quy "
+                        "hoạch chi tiết (lô chỉ tồn tại từ quyết định quy hoạch chi tiết đầu tiên)",
+                        f"thêm phạm vi detailed_plan của {cid} vào approved_extents")
             )
     if parcels is not None:
         spec = LAYERS["parcels"]
@@ -425,21 +480,27 @@ def _check_consistency(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
             problems.append(
                 Problem("parcels", feature_label(parcels, spec, fid), "leased_on",
                         "has a project but no lease date; it counts as leased from the "
-                        "cluster's first detailed plan", "fill in leased_on", warn)
+                        "cluster's first detailed plan", "fill in leased_on", warn,
+                        "có dự án nhưng không có ngày thuê; được coi là đã thuê từ quy hoạch chi "
+                        "tiết đầu tiên của cụm", "điền leased_on")
             )
         stray = ~leased & parcels["leased_on"].notna()
         for fid in parcels.index[stray.to_numpy()]:
             problems.append(
                 Problem("parcels", feature_label(parcels, spec, fid), "project_id",
                         "has a lease date but no project; it counts as vacant",
-                        "fill in project_id, or clear leased_on", warn)
+                        "fill in project_id, or clear leased_on", warn,
+                        "có ngày thuê nhưng không có dự án; được coi là còn trống",
+                        "điền project_id, hoặc xóa leased_on")
             )
         non_industrial = leased & (parcels["land_use"] != LandUse.INDUSTRIAL.value)
         for fid in parcels.index[non_industrial.to_numpy()]:
             problems.append(
                 Problem("parcels", feature_label(parcels, spec, fid), "land_use",
                         f"a {parcels.at[fid, 'land_use']} parcel has a project; only industrial "
-                        "land counts towards occupancy", "check land_use", warn)
+                        "land counts towards occupancy", "check land_use", warn,
+                        f"lô đất {parcels.at[fid, 'land_use']} có dự án; chỉ đất công nghiệp "
+                        "được tính vào tỷ lệ lấp đầy", "kiểm tra land_use")
             )
         if projects is not None:
             cluster_of_project = projects.drop_duplicates("project_id").set_index("project_id")[
@@ -452,7 +513,10 @@ def _check_consistency(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
                     Problem("parcels", feature_label(parcels, spec, fid), "project_id",
                             f"its project {parcels.at[fid, 'project_id']} belongs to cluster "
                             f"{their.at[fid]}, not {parcels.at[fid, 'cluster_id']}",
-                            "correct the parcel's project_id or the project's cluster_id", warn)
+                            "correct the parcel's project_id or the project's cluster_id", warn,
+                            f"dự án {parcels.at[fid, 'project_id']} của lô thuộc cụm "
+                            f"{their.at[fid]}, không phải {parcels.at[fid, 'cluster_id']}",
+                            "sửa project_id của lô hoặc cluster_id của dự án")
                 )
     if clusters is not None and extents is not None:
         established = set(extents.loc[extents["stage"] == Stage.ESTABLISHMENT.value, "cluster_id"])
@@ -462,6 +526,8 @@ def _check_consistency(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
             problems.append(
                 Problem("clusters", feature_label(clusters, spec, fid), "operating_since",
                         "operates but has no establishment extent; its operating area is 0",
-                        "add its establishment decision to approved_extents", warn)
+                        "add its establishment decision to approved_extents", warn,
+                        "đang hoạt động nhưng chưa có phạm vi thành lập; diện tích hoạt động là 0",
+                        "thêm quyết định thành lập của cụm vào approved_extents")
             )
     return problems
