@@ -48,6 +48,7 @@ from ccn_gis_api.query import (
     select,
     split_filters,
 )
+from ccn_gis_api.scenarios import install_scenario_routes, scenarios_dir
 
 GEOJSON = "application/geo+json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
@@ -121,6 +122,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
               name="leaflet")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     landuse_by_cluster = install_landuse_routes(app, dataset, open_store(settings.layers))
+    install_scenario_routes(app, dataset, open_store(settings.layers),
+                            scenarios_dir(settings.layers))
     map_page = (static / "map.html").read_text(encoding="utf-8")
     map_page = map_page.replace("{{title}}", f"Cụm công nghiệp {province}").replace(
         "{{province}}", province)

@@ -16,6 +16,12 @@ Land use (:func:`read_landuse`, :func:`read_landuse_classes`) is read the same t
 ``/landuse`` and ``/landuse/classes`` of the API, or the province's raster and plan
 through :func:`ccn_gis.io.landuse.landuse_table`. :func:`add_landuse` puts the raster on
 a map: the app's tiles, or without a server one PNG rendered here with rasterio.
+
+Scenarios for the 2030 plan (:func:`read_scenario_result`, :func:`read_scenario_clusters`)
+come from ``/scenarios/{id}`` and ``/scenarios/{id}/clusters``, or from a scenario file
+checked through the library as ``ccn-gis scenario check`` does it; the tables and series
+of the comparison (:func:`findings_table`, :func:`scenario_years`,
+:func:`scenario_comparison`…) are computed from that JSON, the same either way.
 """
 
 from __future__ import annotations
@@ -50,10 +56,12 @@ from ccn_gis.dataset import Dataset
 from ccn_gis.errors import CcnGisError, DataSourceError
 from ccn_gis.figures import figures_json
 from ccn_gis.io import load_dataset, open_store
-from ccn_gis.io.landuse import default_raster_path, landuse_table
+from ccn_gis.io.landuse import default_raster_path, land_use_measure, landuse_table
 from ccn_gis.io.raster import LandUseRaster
+from ccn_gis.io.scenario_file import load_yaml, read_scenario
 from ccn_gis.landuse import LandUseError
 from ccn_gis.model import LAYERS, FieldType
+from ccn_gis.projection import project
 from ccn_gis.publish import COLLECTIONS, layer_view
 from ccn_gis.report import (
     LABELS,
@@ -63,7 +71,10 @@ from ccn_gis.report import (
     format_rate,
     label,
 )
-from ccn_gis.settings import AppSettings
+from ccn_gis.scenario import Scenario
+from ccn_gis.scenario_check import check_scenario
+from ccn_gis.scenario_report import TEXT as SCENARIO_TEXT
+from ccn_gis.settings import AppSettings, Lang, rule_settings
 
 WEB_MERCATOR = "EPSG:3857"
 TILE_MAX_ZOOM = 20
@@ -792,6 +803,366 @@ def _png(rgba: np.ndarray) -> bytes:
                          dtype="uint8") as dst:
             dst.write(rgba)
         return bytes(memory.read())
+
+
+# ------------------------------------------------------------------- scenarios
+
+SCENARIO_STYLES: dict[str, Style] = {
+    "planned": Style("Trong quy hoạch, chưa thành lập", "#bdbdbd"),
+    "established": Style("Đã thành lập từ trước", "#fdae61"),
+    "expanded": Style("Mở rộng trong kịch bản", "#a6611a"),
+    "newly_established": Style("Thành lập trong kịch bản", "#1a9850"),
+    "added": Style("Cụm mới bổ sung vào quy hoạch", "#7b3294"),
+    "removed": Style("Đưa ra khỏi quy hoạch", "#252525"),
+}
+"""A cluster's ``status`` at a scenario's horizon (:func:`read_scenario_clusters`) on maps."""
+
+FINDING_STYLES: dict[str, Style] = {
+    "error": Style("Có lỗi (vi phạm quy định)", "#e31a1c"),
+    "warning": Style("Chỉ có cảnh báo", "#ff7f00"),
+}
+"""The outline of a cluster with findings: red for an error, orange for warnings only."""
+
+SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
+
+RULE_LABELS: dict[str, str] = {
+    "AREA_MAX": "Diện tích tối đa",
+    "AREA_MIN": "Diện tích tối thiểu",
+    "NEW_CLUSTER_GATE": "Điều kiện thành lập cụm mới",
+    "EXPANSION_GATE": "Điều kiện mở rộng cụm",
+    "SERVICES_SHARE": "Tỷ lệ đất dịch vụ",
+    "OVERLAP": "Chồng lấn ranh giới",
+    "OUTSIDE_PROVINCE": "Nằm ngoài địa giới",
+    "PLAN_TOTAL": "Tổng diện tích quy hoạch",
+    "PROTECTED_LAND": "Đất cần bảo vệ",
+}
+"""The rules of :mod:`ccn_gis.rules` in Vietnamese, in their order there."""
+
+RATE_RULES = frozenset({"NEW_CLUSTER_GATE", "EXPANSION_GATE", "SERVICES_SHARE"})
+"""Rules whose value and limit are fractions (occupancy, share); the others are hectares."""
+
+FINDING_COLUMNS: dict[str, str] = {
+    "rule": "Quy tắc",
+    "severity": "Mức độ",
+    "cluster_id": "Cụm",
+    "year": "Năm",
+    "value": "Giá trị",
+    "limit": "Ngưỡng",
+    "message": "Nội dung",
+    "basis": "Căn cứ",
+}
+"""The columns of :func:`findings_table` and their Vietnamese headers."""
+
+HORIZON_COLUMNS = ("in_plan", "established", "plan_ha", "established_ha", "industrial_ha",
+                   "leased_ha", "occupancy")
+SCENARIO_CLUSTER_COLUMNS = ("cluster_id", "name", "admin_code", "kind", "change", "findings",
+                            *HORIZON_COLUMNS, "status", "errors", "warnings", "finding")
+"""The columns of :func:`read_scenario_clusters`, before any other property and the geometry."""
+
+PROVINCE = "Toàn tỉnh"
+
+
+def scenario_id(scenario: str | Path, /) -> str:
+    """Return the API's id of a scenario: the name of its file without ``.yaml``.
+
+    Examples
+    --------
+    >>> scenario_id("../scenarios/fast_growth.yaml")
+    'fast_growth'
+    >>> scenario_id("fast_growth")
+    'fast_growth'
+    """
+    path = Path(scenario)
+    return path.stem if path.suffix.lower() in (".yaml", ".yml") else str(scenario)
+
+
+def read_scenario_list(
+    *, api_url: str | None = None, folder: str | Path = "scenarios",
+) -> pd.DataFrame:
+    """Return the scenarios on offer: ``id``, ``name``, ``source``.
+
+    From ``{api_url}/scenarios`` with ``api_url``, else the ``*.yaml`` files of
+    ``folder`` (their ``name:``; the files are not checked here).
+    """
+    if api_url:
+        rows = list(_get_json(_api(api_url, "/scenarios")))
+    else:
+        rows = []
+        for path in sorted(Path(folder).glob("*.y*ml")):
+            document, _ = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
+            name = document.get("name") if isinstance(document, dict) else None
+            rows.append({"id": scenario_id(path), "name": name, "source": str(path)})
+    return pd.DataFrame(rows, columns=["id", "name", "source"])
+
+
+def read_scenario_result(
+    scenario: str | Path, /, *, api_url: str | None = None, layers: str | Path | None = None,
+    lang: Lang = "vi",
+) -> dict[str, Any]:
+    """Return a checked scenario: the JSON of ``ccn-gis scenario check --json``.
+
+    With ``api_url``, from ``{api_url}/scenarios/{id}?lang=…`` (``scenario`` is the id, or
+    a file name whose stem is the id). Otherwise ``scenario`` is a YAML file, read and
+    checked against ``layers`` as the command line does it (the province's rule
+    settings, land use from its raster, else its ``landuse_plan`` layer). Keys:
+    ``findings``, ``years`` (per cluster and year), ``units``, ``answers``, …
+
+    Raises
+    ------
+    NotFoundError
+        When the server has no such scenario.
+    ccn_gis.scenario.ScenarioError
+        When the file is missing or malformed (naming its line).
+    """
+    if api_url:
+        path = f"/scenarios/{urllib.parse.quote(scenario_id(scenario))}"
+        return dict(_get_json(_api(api_url, path, lang=lang)))
+    dataset = _dataset(layers)
+    checked = check_scenario(dataset, _read_scenario_file(dataset, scenario),
+                             land_use_under=land_use_measure(dataset, open_store(dataset.source)),
+                             lang=lang)
+    # as the command line prints it: plain JSON values, the same as the API's
+    return cast(dict[str, Any], json.loads(json.dumps(checked, allow_nan=False)))
+
+
+def read_scenario_clusters(
+    scenario: str | Path, /, *, api_url: str | None = None, layers: str | Path | None = None,
+    result: Mapping[str, Any] | None = None,
+) -> gpd.GeoDataFrame:
+    """Return every cluster a scenario ever has, at its horizon, in WGS84 (EPSG:4326).
+
+    With ``api_url`` the features come from ``{api_url}/scenarios/{id}/clusters``;
+    otherwise the scenario file is projected against ``layers``
+    (:func:`ccn_gis.projection.project`) and each cluster's plan geometry at the
+    horizon (expansions included) transformed from the province's area CRS.
+    ``result`` is :func:`read_scenario_result` of the same scenario (read when not
+    given).
+
+    Columns :data:`SCENARIO_CLUSTER_COLUMNS`: ``change`` (what the scenario does to the
+    cluster: ``establish``, ``expand``, ``add``, ``remove``; ``None`` for nothing) and
+    ``findings`` (its findings) as given; then the cluster's figures at the horizon,
+    its ``status`` there (a key of :data:`SCENARIO_STYLES`), its ``errors`` and
+    ``warnings`` and ``finding`` (``"error"``, ``"warning"`` or ``None``: the outline
+    of :data:`FINDING_STYLES`), all computed from ``result``; then any other property
+    the API gives and the geometry.
+    """
+    if result is None:
+        result = read_scenario_result(scenario, api_url=api_url, layers=layers)
+    if api_url:
+        path = f"/scenarios/{urllib.parse.quote(scenario_id(scenario))}/clusters"
+        features = _get_json(_api(api_url, path))["features"]
+        attributes = pd.DataFrame.from_records(
+            [{"cluster_id": f.get("id"), **(f.get("properties") or {})} for f in features])
+        geoms: Any = [shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None
+                      for f in features]
+    else:
+        dataset = _dataset(layers)
+        plan = project(dataset, _read_scenario_file(dataset, scenario)).plan
+        ids = [str(i) for i in plan.index]
+        changes: dict[str, list[str]] = {}
+        for change in result["changes"]:
+            changes.setdefault(change["cluster_id"], []).append(change["kind"])
+        attributes = pd.DataFrame({
+            "cluster_id": ids, "name": plan["name"].tolist(),
+            "admin_code": plan["admin_code"].tolist(), "kind": plan["kind"].tolist(),
+            "change": [", ".join(changes[i]) if i in changes else None for i in ids],
+            "findings": [[f for f in result["findings"] if f["cluster_id"] == i] for i in ids],
+        })
+        geoms = transform_geometries(np.asarray(plan["geometry"].tolist(), dtype=object),
+                                     dataset.settings.area_crs, WGS84)
+    derived = scenario_status(result).reindex(attributes["cluster_id"])
+    given = attributes.drop(columns=[c for c in derived.columns if c in attributes.columns])
+    frame = given.reset_index(drop=True).join(derived.reset_index(drop=True))
+    first = list(SCENARIO_CLUSTER_COLUMNS)
+    frame = frame.reindex(columns=[*first, *[c for c in frame.columns if c not in first]])
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84))
+
+
+def scenario_status(result: Mapping[str, Any], /) -> pd.DataFrame:
+    """Return each cluster's figures and status at the horizon, indexed by ``cluster_id``.
+
+    Columns :data:`HORIZON_COLUMNS` (from ``result["years"]``), then ``status``:
+    ``removed`` (out of the plan at the horizon), ``added`` (a new cluster),
+    ``newly_established`` (established during the scenario), ``expanded``,
+    ``established`` (before the base year) or ``planned``; ``errors``, ``warnings``
+    (its findings) and ``finding``, the worst of them (``None``: none).
+    """
+    years = pd.DataFrame(result["years"])
+    base = years[years["year"] == result["base_year"]].set_index("cluster_id")
+    last = years[years["year"] == result["horizon"]].set_index("cluster_id")
+    kinds: dict[str, set[str]] = {}
+    for change in result["changes"]:
+        kinds.setdefault(change["cluster_id"], set()).add(change["kind"])
+    status = []
+    for cid, row in last.iterrows():
+        done = kinds.get(str(cid), set())
+        if not row["in_plan"]:
+            status.append("removed")
+        elif "add" in done:
+            status.append("added")
+        elif row["established"] and not base.at[cid, "established"]:
+            status.append("newly_established")
+        elif "expand" in done:
+            status.append("expanded")
+        else:
+            status.append("established" if row["established"] else "planned")
+    frame = pd.DataFrame(last[list(HORIZON_COLUMNS)])
+    frame["occupancy"] = frame["occupancy"].astype("float64")
+    frame["status"] = status
+    findings = pd.DataFrame(result["findings"], columns=["cluster_id", "severity"])
+    counts = findings.groupby(["cluster_id", "severity"]).size()
+    frame["errors"] = [int(counts.get((c, "error"), 0)) for c in frame.index]
+    frame["warnings"] = [int(counts.get((c, "warning"), 0)) for c in frame.index]
+    frame["finding"] = ["error" if e else "warning" if w else None
+                        for e, w in zip(frame["errors"], frame["warnings"], strict=True)]
+    frame.index.name = "cluster_id"
+    return frame
+
+
+def add_scenario_clusters(
+    map_: Any, clusters: gpd.GeoDataFrame, /, *, title: str = "Trạng thái",
+    findings_title: str = "Phát hiện", fill_opacity: float = 0.5,
+) -> list[str]:
+    """Add a scenario's clusters (:func:`read_scenario_clusters`) to a leafmap map.
+
+    One layer per ``status`` in the colours of :data:`SCENARIO_STYLES`, then the outlines
+    of the clusters with findings (:data:`FINDING_STYLES`: red for an error, orange for
+    warnings only) on top, each with its legend. Returns the names of the layers added.
+    """
+    shown = clusters[["cluster_id", "name", "change", "status", "errors", "warnings",
+                      "finding", "geometry"]].copy()
+    names = add_by_category(map_, shown, column="status", styles=SCENARIO_STYLES, title=title,
+                            fill_opacity=fill_opacity)
+    names += add_by_category(map_, shown[shown["finding"].notna().to_numpy()], column="finding",
+                             styles=FINDING_STYLES, title=findings_title, fill_opacity=0.0,
+                             weight=3.0, legend_position="bottomleft")
+    return names
+
+
+def findings_table(result: Mapping[str, Any], /) -> pd.DataFrame:
+    """Return a scenario's findings in Vietnamese, one row each, in the order of the check.
+
+    The columns of :data:`FINDING_COLUMNS`: the rule (its id), the severity in words,
+    the cluster (``–`` for the whole province), the year, the measured value and the
+    limit (rates as ``30,3 %``, areas as ``85,12 ha``), the message in Vietnamese and
+    the legal basis.
+    """
+    rows = []
+    for f in result["findings"]:
+        rows.append({
+            "rule": f["rule"], "severity": SEVERITY_LABELS.get(f["severity"], f["severity"]),
+            "cluster_id": f["cluster_id"] or "–", "year": f["year"],
+            "value": _finding_value(f["value"], f["rule"]),
+            "limit": _finding_value(f["limit"], f["rule"]),
+            "message": f.get("message_vi", f["message"]), "basis": f["basis"],
+        })
+    return pd.DataFrame(rows, columns=list(FINDING_COLUMNS)).rename(columns=FINDING_COLUMNS)
+
+
+def findings_by_rule(results: Sequence[Mapping[str, Any]], /) -> pd.DataFrame:
+    """Return the number of findings of each rule, one column per scenario, and the total.
+
+    The rows are the rules found in any of the scenarios, in the order of
+    :data:`RULE_LABELS`, indexed by rule id with their Vietnamese name and severity.
+    """
+    counts = [pd.Series([f["rule"] for f in r["findings"]], dtype=object).value_counts()
+              for r in results]
+    severity = {f["rule"]: f["severity"] for r in results for f in r["findings"]}
+    found = [r for r in RULE_LABELS if r in severity]
+    found += sorted(set(severity) - set(found))
+    frame = pd.DataFrame({
+        "Tên quy tắc": [RULE_LABELS.get(r, "") for r in found],
+        "Mức độ": [SEVERITY_LABELS.get(severity[r], severity[r]) for r in found],
+        **{r["scenario"]: [int(c.get(rule, 0)) for rule in found]
+           for r, c in zip(results, counts, strict=True)},
+    }, index=pd.Index(found, name="Quy tắc"))
+    frame.loc[TOTAL] = ["", "", *[len(r["findings"]) for r in results]]
+    return frame
+
+
+def scenario_years(result: Mapping[str, Any], /) -> pd.DataFrame:
+    """Return the province year by year, base year to horizon, one row per year.
+
+    Sums over the clusters in the plan that year: ``plan_ha``, ``established`` (count),
+    ``established_ha``, ``industrial_ha``, ``leased_ha``, and ``occupancy``
+    (leased ÷ industrial land, NaN without industrial land) — at the horizon the
+    figures of ``ccn-gis scenario compare``.
+    """
+    rows = pd.DataFrame(result["years"])
+    rows = rows[rows["in_plan"].astype(bool)]
+    by_year = rows.groupby("year")
+    frame = pd.DataFrame({
+        "plan_ha": by_year["plan_ha"].sum(),
+        "established": by_year["established"].sum().astype("int64"),
+        "established_ha": by_year["established_ha"].sum(),
+        "industrial_ha": by_year["industrial_ha"].sum(),
+        "leased_ha": by_year["leased_ha"].sum(),
+    })
+    frame = frame.reindex(range(result["base_year"], result["horizon"] + 1))
+    industrial = frame["industrial_ha"].where(frame["industrial_ha"] > 0)
+    frame["occupancy"] = (frame["leased_ha"] / industrial).astype("float64")
+    frame.index.name = "year"
+    return frame
+
+
+def demand_supply(result: Mapping[str, Any], /) -> pd.DataFrame:
+    """Return industrial land demand and supply by the horizon, per unit and the province.
+
+    Indexed by unit code (:data:`PROVINCE` last): ``name``, ``demand_ha`` (what the
+    absorption rates would lease), ``supply_ha`` (unleased industrial land at the base
+    plus new industrial land), ``balance_ha`` (supply − demand).
+    """
+    answers = result["answers"]
+    names = {g["admin_code"]: g["name"] for g in answers["gate_opens"]}
+    rows = [{"unit": d["admin_code"] or PROVINCE,
+             "name": names.get(d["admin_code"], "") if d["admin_code"] else "",
+             "demand_ha": d["demand_ha"], "supply_ha": d["supply_ha"],
+             "balance_ha": d["balance_ha"]} for d in answers["demand_supply"]]
+    return pd.DataFrame(rows).set_index("unit")
+
+
+def scenario_comparison(
+    results: Sequence[Mapping[str, Any]], /, *, lang: Lang = "vi",
+) -> pd.DataFrame:
+    """Return scenarios side by side, the table of ``ccn-gis scenario compare``.
+
+    One column per scenario (its name), one row per figure: errors, warnings, the plan's
+    area, the established clusters and the occupancy at the horizon, the rice land
+    converted, and supply minus demand of industrial land; text in the number format of
+    ``lang``.
+    """
+    t = SCENARIO_TEXT[lang]
+    horizon = results[0]["horizon"]
+
+    def n(value: float | None, decimals: int = 2) -> str:
+        return format_number(value, decimals, lang=lang)
+
+    columns: dict[str, list[str]] = {}
+    for r in results:
+        last = scenario_years(r).loc[r["horizon"]]
+        occupancy = None if pd.isna(last["occupancy"]) else float(last["occupancy"])
+        province = next(d for d in r["answers"]["demand_supply"] if d["admin_code"] is None)
+        columns[r["scenario"]] = [
+            str(sum(f["severity"] == "error" for f in r["findings"])),
+            str(sum(f["severity"] == "warning" for f in r["findings"])),
+            n(float(last["plan_ha"])), n(float(last["established"]), 0),
+            format_rate(occupancy, lang=lang), n(r["answers"]["rice_converted_ha"]),
+            n(province["balance_ha"]),
+        ]
+    index = [t["errors"], t["warnings"], t["plan_ha"].format(horizon=horizon),
+             t["established"].format(horizon=horizon), t["occupancy"].format(horizon=horizon),
+             t["rice_short"], t["balance_short"]]
+    return pd.DataFrame(columns, index=pd.Index(index, name=t["metric"]))
+
+
+def _finding_value(value: float | None, rule: str) -> str:
+    if value is None:
+        return "–"
+    return format_rate(value) if rule in RATE_RULES else f"{format_number(value)} ha"
+
+
+def _read_scenario_file(dataset: Dataset, scenario: str | Path) -> Scenario:
+    return read_scenario(Path(scenario), dataset, defaults=rule_settings(dataset.settings))
 
 
 # ------------------------------------------------------------------------- I/O
