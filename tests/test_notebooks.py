@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,15 @@ from ccn_gis import notebook as nb
 from ccn_gis.model import Stage
 from ccn_gis.publish import LEASE_STATUSES, STAGES
 from ccn_gis.report import format_number
+from ccn_gis.scenario_report import comparison_report
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
-NAMES = ["01_overview.ipynb", "02_cluster.ipynb", "03_landuse.ipynb"]
+NAMES = ["01_overview.ipynb", "02_cluster.ipynb", "03_landuse.ipynb", "04_scenarios_2030.ipynb"]
 CLUSTER_ID = "TB-06"  # the default of 02_cluster: operating, with parcels and projects
+SCENARIO_IDS = ["plan_as_approved", "fast_growth"]
+SCENARIO_FILES = [ROOT / "scenarios" / f"{i}.yaml" for i in SCENARIO_IDS]
 
 _MISSING = [m for m in ("leafmap", "nbclient", "nbformat", "ipykernel")
             if importlib.util.find_spec(m) is None]
@@ -77,6 +81,9 @@ def test_first_code_cell_holds_the_parameters(name):
         assert values["CLUSTER_ID"] == CLUSTER_ID
     if name == "03_landuse.ipynb":
         assert values["RASTER"] is None  # the province's raster beside the layers
+    if name == "04_scenarios_2030.ipynb":
+        assert values["SCENARIOS"] == [f"../scenarios/{i}.yaml" for i in SCENARIO_IDS]
+        assert [(NOTEBOOKS / f).resolve() for f in values["SCENARIOS"]] == SCENARIO_FILES
 
 
 def _assignments(source: str) -> dict[str, Any]:
@@ -271,6 +278,35 @@ print(_json.dumps({
     "comparison_rows": len(comparison_table),
 }, ensure_ascii=False))
 ''',
+    "04_scenarios_2030.ipynb": _REPORT_HEAD + '''
+print(_json.dumps({
+    "executable": _sys.executable,
+    "api_url": API_URL,
+    "network": _network_attempts,
+    "scenarios": names,
+    "findings": {name: table.values.tolist() for name, table in findings.items()},
+    "finding_columns": list(next(iter(findings.values())).columns),
+    "by_rule": {label: row.tolist() for label, row in by_rule.iterrows()},
+    "by_rule_columns": list(by_rule.columns),
+    "maps": {name: [layer.name for layer in m.layers] for name, m in maps.items()},
+    "legends": {name: _legends(m) for name, m in maps.items()},
+    "statuses": {name: frame.groupby("status")["cluster_id"].apply(sorted).to_dict()
+                 for name, frame in zip(names, clusters)},
+    "outlined": {name: frame.groupby("severity")["cluster_id"].apply(sorted).to_dict()
+                 for name, frame in zip(names, clusters)},
+    "crs": [str(frame.crs) for frame in clusters],
+    "bounds": [frame.total_bounds.tolist() for frame in clusters],
+    "occupancy_x": [[int(x) for x in line.get_xdata()] for line in occupancy_ax.lines],
+    "occupancy_y": [[float(y) for y in line.get_ydata()] for line in occupancy_ax.lines],
+    "established_bars": len(established_ax.patches),
+    "established_heights": [round(float(p.get_height()), 2) for p in established_ax.patches],
+    "supply_bars": [len(ax.patches) for ax in supply_axes],
+    "supply_ticks": [[t.get_text() for t in ax.get_xticklabels()] for ax in supply_axes],
+    "rice_bars": [round(float(p.get_height()), 2) for p in rice_ax.patches],
+    "comparison_columns": list(comparison.columns),
+    "comparison": {label: row.tolist() for label, row in comparison.iterrows()},
+}, ensure_ascii=False))
+''',
 }
 
 
@@ -428,3 +464,227 @@ def _tile(lon: float, lat: float, *, zoom: int) -> tuple[int, int]:
     n = 2**zoom
     y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
     return int((lon + 180) / 360 * n), int(y)
+
+
+# ------------------------------------------------------------------ scenarios
+
+FAST_GROWTH_ERRORS = sorted([  # docs/scenarios.md, scenarios/fast_growth.yaml
+    ("AREA_MAX", "TB-08"), ("EXPANSION_GATE", "TB-08"), ("NEW_CLUSTER_GATE", "TB-55"),
+    ("NEW_CLUSTER_GATE", "TB-58"), ("OVERLAP", "TB-67"), ("OUTSIDE_PROVINCE", "TB-68"),
+    ("PLAN_TOTAL", None)], key=str)
+YEARS = list(range(2024, 2031))
+
+
+@pytest.fixture(scope="module")
+def cli_scenarios() -> list[dict[str, Any]]:
+    """``ccn-gis scenario compare … --json`` on the example scenarios, as a user runs it."""
+    run = subprocess.run(
+        [sys.executable, "-m", "ccn_gis.cli", "scenario", "compare",
+         *map(str, SCENARIO_FILES), "--json", "--layers", str(SAMPLE)],
+        capture_output=True, text=True, check=True)
+    return list(json.loads(run.stdout))
+
+
+def _skip_without_scenario_routes(api_url: str) -> None:
+    """Skip when the server has no ``/scenarios`` (a 404); any other failure fails."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/scenarios", timeout=60):
+            pass
+    except urllib.error.HTTPError as err:
+        if err.code != 404:
+            raise
+        pytest.skip("GET /scenarios answers 404: the server has no scenario routes "
+                    "(api/scenarios.py) yet; this test runs once they are there")
+
+
+def _report_table(text: str) -> dict[str, list[str]]:
+    """The rows of a text table of ``ccn_gis.report``: first cell → the others."""
+    lines = text.splitlines()
+    return {cells[0]: cells[1:] for cells in (re.split(r" {2,}", line.strip())
+                                              for line in lines[2:])}
+
+
+def test_scenario_results_from_the_file_equal_the_cli(cli_scenarios):
+    for path, expected in zip(SCENARIO_FILES, cli_scenarios, strict=True):
+        assert nb.read_scenario_result(str(path), layers=SAMPLE) == expected
+    plan, fast = cli_scenarios
+    assert [f for f in plan["findings"] if f["severity"] == "error"] == []
+    errors = [(f["rule"], f["cluster_id"]) for f in fast["findings"]
+              if f["severity"] == "error"]
+    assert sorted(errors, key=str) == FAST_GROWTH_ERRORS
+    assert nb.scenario_id(SCENARIO_FILES[1]) == "fast_growth"
+    listed = nb.read_scenario_list(folder=ROOT / "scenarios")
+    assert set(SCENARIO_IDS) <= set(listed["id"])
+    assert listed.set_index("id").at["fast_growth", "name"] == fast["scenario"]
+
+
+def test_scenario_clusters_from_the_file(cli_scenarios):
+    fast = cli_scenarios[1]
+    frame = nb.read_scenario_clusters(SCENARIO_FILES[1], layers=SAMPLE, result=fast)
+    assert list(frame.columns) == [*nb.SCENARIO_CLUSTER_COLUMNS, "geometry"]
+    assert frame.crs == "EPSG:4326" and len(frame) == 66 + 3  # three clusters added
+    status = frame.set_index("cluster_id")["status"]
+    assert set(status) <= set(nb.SCENARIO_STYLES)
+    assert sorted(status[status == "added"].index) == ["TB-67", "TB-68", "TB-69"]
+    assert status["TB-13"] == "removed" and status["TB-08"] == "expanded"
+    assert status["TB-55"] == status["TB-58"] == "newly_established"
+    outlined = frame.set_index("cluster_id")["severity"]
+    assert sorted(outlined[outlined == "error"].index) == sorted(
+        {c for _, c in FAST_GROWTH_ERRORS if c})
+    assert list(outlined[outlined == "warning"].index) == ["TB-69"]  # protected land only
+    changed = frame.set_index("cluster_id")[["change", "change_year"]]
+    assert changed.loc["TB-08"].tolist() == ["expand", 2026]
+    assert changed.loc["TB-67"].tolist() == ["add", 2027]
+    assert changed.at["TB-13", "change"] == "remove" and pd.isna(changed.at["TB-13",
+                                                                          "change_year"])
+    assert changed["change"].notna().sum() == len(fast["changes"])
+    rules = frame.set_index("cluster_id")["findings"]
+    assert rules["TB-08"] == ["AREA_MAX", "EXPANSION_GATE", "PROTECTED_LAND"]
+    assert {(c, r) for c, found in rules.items() for r in found} == {
+        (f["cluster_id"], f["rule"]) for f in fast["findings"] if f["cluster_id"]}
+    # an unchanged cluster keeps the geometry of the layer, in WGS84
+    layer = nb.read_layer("clusters", layers=SAMPLE).set_index("cluster_id").geometry
+    same = frame.set_index("cluster_id").geometry.drop(
+        index=["TB-08", "TB-67", "TB-68", "TB-69"])
+    assert same.geom_equals_exact(layer.reindex(same.index), tolerance=1e-7).all()
+    # the expansion of TB-08 is part of its plan at the horizon
+    assert frame.set_index("cluster_id").at["TB-08", "plan_ha"] == pytest.approx(85.12,
+                                                                                 abs=0.01)
+
+
+def test_scenario_tables_equal_the_cli(cli_scenarios):
+    plan, fast = cli_scenarios
+    comparison = nb.scenario_comparison(cli_scenarios)
+    expected = _report_table(comparison_report(cli_scenarios))
+    assert {k: v.tolist() for k, v in comparison.iterrows()} == expected
+    assert list(comparison.columns) == [plan["scenario"], fast["scenario"]]
+    table = nb.findings_table(fast)
+    assert list(table.columns) == list(nb.FINDING_COLUMNS.values())
+    assert len(table) == len(fast["findings"]) == 13
+    first = table.iloc[0]
+    assert first[["Quy tắc", "Mức độ", "Cụm", "Năm", "Giá trị", "Ngưỡng"]].tolist() == [
+        "AREA_MAX", "Lỗi", "TB-08", 2026, "85,12 ha", "75,00 ha"]
+    assert table.iloc[1]["Giá trị"] == "3,4 %" and table.iloc[1]["Ngưỡng"] == "60,0 %"
+    assert (table["Cụm"] == "–").sum() == 1  # PLAN_TOTAL: the whole province
+    by_rule = nb.findings_by_rule(cli_scenarios)
+    assert by_rule.loc["NEW_CLUSTER_GATE", fast["scenario"]] == 2
+    assert by_rule.loc["PROTECTED_LAND", plan["scenario"]] == 4
+    assert by_rule.loc["Tổng"].tolist()[2:] == [4, 13]
+    years = nb.scenario_years(plan)
+    assert years.index.tolist() == YEARS
+    assert years.at[2024, "occupancy"] == pytest.approx(0.413, abs=5e-4)
+    assert years.at[2024, "plan_ha"] == pytest.approx(4177.97, abs=0.01)
+    assert years.at[2024, "established"] == 46
+    balance = nb.demand_supply(fast)
+    assert balance.index.tolist()[-1] == nb.PROVINCE and len(balance) == 8 + 1
+    units = balance.drop(index=nb.PROVINCE)
+    assert units["demand_ha"].sum() == pytest.approx(balance.at[nb.PROVINCE, "demand_ha"])
+
+
+def test_scenarios_from_the_api_equal_the_file(live_server, cli_scenarios):
+    _skip_without_scenario_routes(live_server)
+    listed = nb.read_scenario_list(api_url=live_server)
+    assert set(SCENARIO_IDS) <= set(listed["id"])
+    assert list(listed.columns[:3]) == ["id", "name", "source"]
+    for scenario_id, path, expected in zip(SCENARIO_IDS, SCENARIO_FILES, cli_scenarios,
+                                           strict=True):
+        result = nb.read_scenario_result(scenario_id, api_url=live_server)
+        assert result["findings"] == expected["findings"]
+        assert nb.scenario_comparison([result]).equals(nb.scenario_comparison([expected]))
+        assert nb.scenario_years(result).to_numpy() == pytest.approx(
+            nb.scenario_years(expected).to_numpy(), nan_ok=True)
+        by_api = nb.read_scenario_clusters(scenario_id, api_url=live_server, result=result)
+        by_file = nb.read_scenario_clusters(path, layers=SAMPLE, result=expected)
+        assert list(by_api.columns[:len(nb.SCENARIO_CLUSTER_COLUMNS)]) == list(
+            nb.SCENARIO_CLUSTER_COLUMNS)
+        by_api, by_file = by_api.set_index("cluster_id"), by_file.set_index("cluster_id")
+        assert sorted(by_api.index) == sorted(by_file.index)
+        by_api = by_api.reindex(by_file.index)
+        assert by_api["status"].tolist() == by_file["status"].tolist()
+        for column in ("severity", "change", "in_plan", "errors", "warnings"):
+            assert by_api[column].tolist() == by_file[column].tolist(), column
+        assert by_api["change_year"].equals(by_file["change_year"])
+        assert by_api["findings"].tolist() == by_file["findings"].tolist()
+        assert by_api["name"].tolist() == by_file["name"].tolist()
+        assert by_api.crs == "EPSG:4326"
+        same = by_api.geometry.normalize().geom_equals_exact(by_file.geometry.normalize(),
+                                                             tolerance=1e-6)
+        assert same.all()
+    with pytest.raises(KeyError):
+        nb.read_scenario_result("no_such_scenario", api_url=live_server)
+
+
+@needs_jupyter
+def test_scenarios_notebook(api_url, cli_scenarios):
+    if api_url:
+        _skip_without_scenario_routes(api_url)
+        report = _execute("04_scenarios_2030.ipynb",
+                          {"API_URL": api_url, "SCENARIOS": SCENARIO_IDS})
+    else:
+        report = _execute("04_scenarios_2030.ipynb", {"API_URL": None})
+    _check_common(report, api_url)
+    plan, fast = cli_scenarios
+    names = [plan["scenario"], fast["scenario"]]
+    assert report["scenarios"] == names
+
+    # the findings: those of `ccn-gis scenario check --json`, row by row
+    columns = report["finding_columns"]
+    assert columns == list(nb.FINDING_COLUMNS.values())
+    for name, expected in zip(names, cli_scenarios, strict=True):
+        rows = [dict(zip(columns, row, strict=True)) for row in report["findings"][name]]
+        assert [(r["Quy tắc"], None if r["Cụm"] == "–" else r["Cụm"], r["Năm"]) for r in rows] \
+            == [(f["rule"], f["cluster_id"], f["year"]) for f in expected["findings"]]
+        assert [r["Nội dung"] for r in rows] == [f["message_vi"] for f in expected["findings"]]
+    errors = [(r[0], None if r[2] == "–" else r[2]) for r in report["findings"][names[1]]
+              if r[1] == "Lỗi"]
+    assert sorted(errors, key=str) == FAST_GROWTH_ERRORS
+    assert not [r for r in report["findings"][names[0]] if r[1] == "Lỗi"]
+    by_rule = report["by_rule"]
+    assert report["by_rule_columns"][2:] == names
+    assert by_rule["NEW_CLUSTER_GATE"][2:] == [0, 2]
+    assert by_rule["PROTECTED_LAND"][2:] == [4, 6]
+    assert by_rule["Tổng"][2:] == [len(plan["findings"]), len(fast["findings"])]
+    for rule, *_ in FAST_GROWTH_ERRORS:
+        assert by_rule[rule][1] == "Lỗi"
+
+    # the maps: one layer per status present, then the outlines of findings, and legends
+    def layers(statuses, findings):
+        return ([f"Trạng thái năm 2030 – {nb.SCENARIO_STYLES[s].label}" for s in statuses]
+                + [f"Phát hiện – {nb.FINDING_STYLES[f].label}" for f in findings])
+
+    assert report["maps"][names[0]][1:] == layers(
+        ["planned", "established", "expanded", "newly_established"], ["warning"])
+    assert report["maps"][names[1]][1:] == layers(list(nb.SCENARIO_STYLES), ["error", "warning"])
+    for name in names:
+        statuses, outlines = report["legends"][name]
+        for style in nb.SCENARIO_STYLES.values():
+            assert style.label in statuses and style.colour in statuses
+        for style in nb.FINDING_STYLES.values():
+            assert style.label in outlines and style.colour in outlines
+    assert report["statuses"][names[1]]["added"] == ["TB-67", "TB-68", "TB-69"]
+    assert report["statuses"][names[1]]["removed"] == ["TB-13"]
+    assert report["statuses"][names[0]]["newly_established"] == [
+        "TB-03", "TB-09", "TB-18", "TB-45", "TB-65"]
+    assert report["outlined"][names[1]] == {
+        "error": sorted({c for _, c in FAST_GROWTH_ERRORS if c}), "warning": ["TB-69"]}
+    assert report["crs"] == ["EPSG:4326", "EPSG:4326"]
+    for minx, miny, maxx, maxy in report["bounds"]:  # Thái Bình, in degrees
+        assert 106.0 < minx < maxx < 106.8 and 20.2 < miny < maxy < 20.8
+
+    # the charts: 2024–2030 per scenario
+    assert report["occupancy_x"] == [YEARS, YEARS]
+    occupancy = [y[-1] for y in report["occupancy_y"]]
+    assert occupancy == pytest.approx([55.0, 59.8], abs=0.05)  # % in 2030, as compared
+    assert report["occupancy_y"][0][0] == pytest.approx(41.3, abs=0.05)  # 2024, as `stats`
+    assert report["established_bars"] == 2 * len(YEARS)
+    heights = report["established_heights"]
+    assert heights[0] == heights[len(YEARS)] == pytest.approx(2508.0, abs=0.5)  # the base
+    assert report["supply_bars"] == [2 * 8, 2 * 8]  # demand and supply of 8 units
+    assert len(report["supply_ticks"][0]) == 8
+    assert report["rice_bars"] == [round(r["answers"]["rice_converted_ha"], 2)
+                                   for r in cli_scenarios]
+
+    # the comparison: the table of `ccn-gis scenario compare`
+    assert report["comparison_columns"] == names
+    assert report["comparison"] == _report_table(comparison_report(cli_scenarios))
+    assert report["comparison"]["Lỗi"] == ["0", "7"]

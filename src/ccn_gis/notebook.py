@@ -823,6 +823,9 @@ FINDING_STYLES: dict[str, Style] = {
 }
 """The outline of a cluster with findings: red for an error, orange for warnings only."""
 
+SCENARIO_COLOURS = ("#4a90d9", "#d73027", "#1a9850", "#984ea3", "#ff7f00", "#a65628")
+"""The colours of the scenarios in charts, in the order they are compared."""
+
 SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
 
 RULE_LABELS: dict[str, str] = {
@@ -855,8 +858,11 @@ FINDING_COLUMNS: dict[str, str] = {
 
 HORIZON_COLUMNS = ("in_plan", "established", "plan_ha", "established_ha", "industrial_ha",
                    "leased_ha", "occupancy")
-SCENARIO_CLUSTER_COLUMNS = ("cluster_id", "name", "admin_code", "kind", "change", "findings",
-                            *HORIZON_COLUMNS, "status", "errors", "warnings", "finding")
+CHANGE_PRIORITY = ("establish", "expand", "remove", "add")
+"""When the scenario changes a cluster more than once, ``change`` names the last of these."""
+SCENARIO_CLUSTER_COLUMNS = ("cluster_id", "name", "admin_code", "kind", *HORIZON_COLUMNS,
+                            "change", "change_year", "findings", "severity", "status", "errors",
+                            "warnings")
 """The columns of :func:`read_scenario_clusters`, before any other property and the geometry."""
 
 PROVINCE = "Toàn tỉnh"
@@ -881,17 +887,21 @@ def read_scenario_list(
 ) -> pd.DataFrame:
     """Return the scenarios on offer: ``id``, ``name``, ``source``.
 
-    From ``{api_url}/scenarios`` with ``api_url``, else the ``*.yaml`` files of
-    ``folder`` (their ``name:``; the files are not checked here).
+    From ``{api_url}/scenarios`` with ``api_url`` (with ``current``, the plan as it
+    stands, and the server's other columns), else the ``*.yaml`` files of ``folder``
+    (their ``name:``; the files are not checked here).
     """
     if api_url:
         rows = list(_get_json(_api(api_url, "/scenarios")))
-    else:
-        rows = []
-        for path in sorted(Path(folder).glob("*.y*ml")):
-            document, _ = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
-            name = document.get("name") if isinstance(document, dict) else None
-            rows.append({"id": scenario_id(path), "name": name, "source": str(path)})
+        frame = pd.DataFrame(rows)
+        return frame.reindex(columns=["id", "name", "source",
+                                      *[c for c in frame.columns
+                                        if c not in ("id", "name", "source")]])
+    rows = []
+    for path in sorted(Path(folder).glob("*.y*ml")):
+        document, _ = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
+        name = document.get("name") if isinstance(document, dict) else None
+        rows.append({"id": scenario_id(path), "name": name, "source": str(path)})
     return pd.DataFrame(rows, columns=["id", "name", "source"])
 
 
@@ -910,7 +920,7 @@ def read_scenario_result(
     Raises
     ------
     NotFoundError
-        When the server has no such scenario.
+        When the server has no such scenario (or answers 404 on ``/scenarios``).
     ccn_gis.scenario.ScenarioError
         When the file is missing or malformed (naming its line).
     """
@@ -931,26 +941,30 @@ def read_scenario_clusters(
 ) -> gpd.GeoDataFrame:
     """Return every cluster a scenario ever has, at its horizon, in WGS84 (EPSG:4326).
 
-    With ``api_url`` the features come from ``{api_url}/scenarios/{id}/clusters``;
-    otherwise the scenario file is projected against ``layers``
-    (:func:`ccn_gis.projection.project`) and each cluster's plan geometry at the
-    horizon (expansions included) transformed from the province's area CRS.
-    ``result`` is :func:`read_scenario_result` of the same scenario (read when not
-    given).
+    With ``api_url`` the features come from
+    ``{api_url}/scenarios/{id}/clusters?removed=true``; otherwise the scenario file is
+    projected against ``layers`` (:func:`ccn_gis.projection.project`) and each
+    cluster's plan geometry at the horizon (expansions included) transformed from the
+    province's area CRS. ``result`` is :func:`read_scenario_result` of the same
+    scenario (read when not given). Clusters the scenario removes are included
+    (``in_plan`` false, ``status`` ``removed``).
 
-    Columns :data:`SCENARIO_CLUSTER_COLUMNS`: ``change`` (what the scenario does to the
-    cluster: ``establish``, ``expand``, ``add``, ``remove``; ``None`` for nothing) and
-    ``findings`` (its findings) as given; then the cluster's figures at the horizon,
-    its ``status`` there (a key of :data:`SCENARIO_STYLES`), its ``errors`` and
-    ``warnings`` and ``finding`` (``"error"``, ``"warning"`` or ``None``: the outline
-    of :data:`FINDING_STYLES`), all computed from ``result``; then any other property
-    the API gives and the geometry.
+    Columns :data:`SCENARIO_CLUSTER_COLUMNS`: the cluster's name, unit and kind; its
+    figures at the horizon (:data:`HORIZON_COLUMNS`); ``change`` (what the scenario
+    does to it: ``establish``, ``expand``, ``add``, ``remove`` — the last of
+    :data:`CHANGE_PRIORITY` when several — or ``None``) and ``change_year``;
+    ``findings`` (the rules it breaks or nears, each once) and ``severity``
+    (``"error"``, ``"warning"`` or ``None``: the outline of :data:`FINDING_STYLES`);
+    its ``status`` at the horizon (a key of :data:`SCENARIO_STYLES`) and the number
+    of its ``errors`` and ``warnings``. The figures, ``severity``, ``status`` and the
+    counts are computed from ``result`` either way; then come any other property the
+    API gives, and the geometry.
     """
     if result is None:
         result = read_scenario_result(scenario, api_url=api_url, layers=layers)
     if api_url:
         path = f"/scenarios/{urllib.parse.quote(scenario_id(scenario))}/clusters"
-        features = _get_json(_api(api_url, path))["features"]
+        features = _get_json(_api(api_url, path, removed="true"))["features"]
         attributes = pd.DataFrame.from_records(
             [{"cluster_id": f.get("id"), **(f.get("properties") or {})} for f in features])
         geoms: Any = [shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None
@@ -959,14 +973,21 @@ def read_scenario_clusters(
         dataset = _dataset(layers)
         plan = project(dataset, _read_scenario_file(dataset, scenario)).plan
         ids = [str(i) for i in plan.index]
-        changes: dict[str, list[str]] = {}
-        for change in result["changes"]:
-            changes.setdefault(change["cluster_id"], []).append(change["kind"])
+        changes: dict[str, tuple[str, int | None]] = {}
+        for kind in CHANGE_PRIORITY:
+            for change in result["changes"]:
+                if change["kind"] == kind:
+                    changes[change["cluster_id"]] = (kind, change["year"])
+        rules: dict[str, list[str]] = {}
+        for f in result["findings"]:
+            if f["cluster_id"] is not None and f["rule"] not in rules.get(f["cluster_id"], []):
+                rules.setdefault(f["cluster_id"], []).append(f["rule"])
         attributes = pd.DataFrame({
             "cluster_id": ids, "name": plan["name"].tolist(),
             "admin_code": plan["admin_code"].tolist(), "kind": plan["kind"].tolist(),
-            "change": [", ".join(changes[i]) if i in changes else None for i in ids],
-            "findings": [[f for f in result["findings"] if f["cluster_id"] == i] for i in ids],
+            "change": [changes.get(i, (None, None))[0] for i in ids],
+            "change_year": [changes.get(i, (None, None))[1] for i in ids],
+            "findings": [rules.get(i, []) for i in ids],
         })
         geoms = transform_geometries(np.asarray(plan["geometry"].tolist(), dtype=object),
                                      dataset.settings.area_crs, WGS84)
@@ -975,17 +996,19 @@ def read_scenario_clusters(
     frame = given.reset_index(drop=True).join(derived.reset_index(drop=True))
     first = list(SCENARIO_CLUSTER_COLUMNS)
     frame = frame.reindex(columns=[*first, *[c for c in frame.columns if c not in first]])
+    frame["change_year"] = pd.array(frame["change_year"].tolist(), dtype="Int64")
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84))
 
 
 def scenario_status(result: Mapping[str, Any], /) -> pd.DataFrame:
     """Return each cluster's figures and status at the horizon, indexed by ``cluster_id``.
 
-    Columns :data:`HORIZON_COLUMNS` (from ``result["years"]``), then ``status``:
+    Columns :data:`HORIZON_COLUMNS` (from ``result["years"]``); ``severity``, the worst
+    of its findings (``"error"``, ``"warning"``, ``None``: none); ``status``:
     ``removed`` (out of the plan at the horizon), ``added`` (a new cluster),
     ``newly_established`` (established during the scenario), ``expanded``,
-    ``established`` (before the base year) or ``planned``; ``errors``, ``warnings``
-    (its findings) and ``finding``, the worst of them (``None``: none).
+    ``established`` (before the base year) or ``planned``; and the number of its
+    ``errors`` and ``warnings``.
     """
     years = pd.DataFrame(result["years"])
     base = years[years["year"] == result["base_year"]].set_index("cluster_id")
@@ -1008,13 +1031,15 @@ def scenario_status(result: Mapping[str, Any], /) -> pd.DataFrame:
             status.append("established" if row["established"] else "planned")
     frame = pd.DataFrame(last[list(HORIZON_COLUMNS)])
     frame["occupancy"] = frame["occupancy"].astype("float64")
-    frame["status"] = status
     findings = pd.DataFrame(result["findings"], columns=["cluster_id", "severity"])
     counts = findings.groupby(["cluster_id", "severity"]).size()
-    frame["errors"] = [int(counts.get((c, "error"), 0)) for c in frame.index]
-    frame["warnings"] = [int(counts.get((c, "warning"), 0)) for c in frame.index]
-    frame["finding"] = ["error" if e else "warning" if w else None
-                        for e, w in zip(frame["errors"], frame["warnings"], strict=True)]
+    errors = [int(counts.get((c, "error"), 0)) for c in frame.index]
+    warnings_ = [int(counts.get((c, "warning"), 0)) for c in frame.index]
+    frame["severity"] = ["error" if e else "warning" if w else None
+                         for e, w in zip(errors, warnings_, strict=True)]
+    frame["status"] = status
+    frame["errors"] = errors
+    frame["warnings"] = warnings_
     frame.index.name = "cluster_id"
     return frame
 
@@ -1029,11 +1054,12 @@ def add_scenario_clusters(
     of the clusters with findings (:data:`FINDING_STYLES`: red for an error, orange for
     warnings only) on top, each with its legend. Returns the names of the layers added.
     """
-    shown = clusters[["cluster_id", "name", "change", "status", "errors", "warnings",
-                      "finding", "geometry"]].copy()
+    shown = gpd.GeoDataFrame(clusters[["cluster_id", "name", "change", "status", "severity",
+                                       "errors", "warnings", "geometry"]].copy())
+    shown["findings"] = [", ".join(f) for f in clusters["findings"]]
     names = add_by_category(map_, shown, column="status", styles=SCENARIO_STYLES, title=title,
                             fill_opacity=fill_opacity)
-    names += add_by_category(map_, shown[shown["finding"].notna().to_numpy()], column="finding",
+    names += add_by_category(map_, shown[shown["severity"].notna().to_numpy()], column="severity",
                              styles=FINDING_STYLES, title=findings_title, fill_opacity=0.0,
                              weight=3.0, legend_position="bottomleft")
     return names
