@@ -52,7 +52,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return _problem(400, "InvalidParameterValue", "; ".join(parts))
 
     async def http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable"}.get(
+        code = {404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable",
+                413: "PayloadTooLarge", 415: "UnsupportedMediaType"}.get(
             exc.status_code, "Error")
         return _problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
 

@@ -160,3 +160,48 @@ def test_land_use_overlay_with_its_legend(page):
     assert "Sử dụng đất trong cụm" in page.locator("#cluster-landuse").inner_text()
     assert cid in page.locator(".leaflet-popup-content").inner_text()
     assert page.errors == []
+
+
+def test_scenario_layer_findings_and_language(page, live_server):
+    options = page.locator("#scenario-select option").all_inner_texts()
+    assert options[0] == "— Không hiển thị —" and "Mở rộng nhanh (fast growth)" in options
+    assert page.locator("#scenarios h2").inner_text() == "Kịch bản 2030"
+    page.locator("#scenario-select").select_option("fast_growth")
+    page.wait_for_function("window.ccn.state.scenario.loaded === 'fast_growth'")
+    clusters = page.request.get(f"{live_server}/scenarios/fast_growth/clusters").json()
+    assert page.locator("path.ccn-scenario").count() == len(clusters["features"]) == 68
+    assert page.evaluate("window.ccn.scenarioCount()") == 68
+    assert page.locator("path.ccn-scenario-changed").count() == 6  # 2 established, 1 grown, 3 new
+    assert page.locator("path.ccn-scenario-removed").count() == 1  # TB-13
+    assert page.evaluate("window.ccn.counts().clusters") == 66  # the plan as it stands stays
+
+    findings = page.locator("#scenario-findings").inner_text()
+    assert "AREA_MAX" in findings and "TB-08" in findings and "OVERLAP" in findings
+    assert "vượt mức tối đa 75,00 ha" in findings
+    answers = page.locator("#scenario-answers").inner_text()
+    assert "Đất lúa chuyển mục đích đến 2030" in answers and "Huyện Kiến Xương" in answers
+    assert "chưa đến 2030" in answers  # Kiến Xương's gate stays shut
+    assert "Kịch bản 2030" in page.locator("#legend").inner_text()
+
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "web_map_scenario.png"))
+
+    before = page.evaluate("window.ccn.map.getZoom()")
+    page.evaluate("window.moved = 0; window.ccn.map.once('moveend', () => { window.moved = 1; })")
+    page.locator("#scenario-findings tbody tr", has_text="AREA_MAX").first.click()
+    page.wait_for_function("window.moved === 1")
+    assert page.evaluate("window.ccn.map.getZoom()") > before
+    assert page.evaluate("window.ccn.state.scenario.focus") == "TB-08"
+    assert page.locator("#scenario-findings tr.selected").count() >= 1
+    page.screenshot(path=str(OUTPUT / "web_map_scenario_finding.png"))
+
+    page.locator("#lang-en").click()
+    findings = page.locator("#scenario-findings").inner_text()
+    assert "above the maximum of 75.00 ha" in findings and "vượt mức" not in findings
+    assert page.locator("#scenarios h2").inner_text() == "2030 scenarios"
+    assert "Rice land converted by 2030" in page.locator("#scenario-answers").inner_text()
+
+    page.locator("#scenario-select").select_option("")
+    assert page.locator("path.ccn-scenario").count() == 0
+    assert page.locator("#scenario-findings").inner_text() == ""
+    assert page.errors == []

@@ -41,6 +41,17 @@ const I18N = {
     },
     ha: "ha", count: "Số lượng", area: "Diện tích (ha)", unitCol: "Đơn vị", clustersCol: "CCN",
     occupancyCol: "Lấp đầy", other: "Khác",
+    scenarios: "Kịch bản 2030", scenario: "Kịch bản", noScenario: "— Không hiển thị —",
+    computing: "Đang tính…", changesN: "thay đổi", errorsN: "lỗi", warningsN: "cảnh báo",
+    noFindings: "Không vi phạm quy định nào.", ruleCol: "Quy định", clusterCol: "Cụm",
+    yearCol: "Năm", messageCol: "Nội dung", riceConverted: "Đất lúa chuyển mục đích đến",
+    gateOpens: "Năm đơn vị được thành lập cụm mới", notBy: "chưa đến", change: "Thay đổi",
+    findingsOf: "Phát hiện",
+    changes: { establish: "Thành lập", expand: "Mở rộng", add: "Cụm mới", remove: "Đưa ra khỏi quy hoạch", none: "Giữ nguyên" },
+    scenarioLegend: {
+      changed: "Cụm thay đổi", error: "Thay đổi vi phạm quy định", warning: "Thay đổi có cảnh báo",
+      flagged: "Cụm giữ nguyên có phát hiện", unchanged: "Cụm giữ nguyên", removed: "Cụm đưa ra khỏi quy hoạch",
+    },
   },
   en: {
     asOf: "As of", allRecords: "All records", layers: "Map layers",
@@ -78,6 +89,16 @@ const I18N = {
     },
     ha: "ha", count: "Count", area: "Area (ha)", unitCol: "Unit", clustersCol: "Clusters",
     occupancyCol: "Occupancy", other: "Other",
+    scenarios: "2030 scenarios", scenario: "Scenario", noScenario: "— None —",
+    computing: "Computing…", changesN: "changes", errorsN: "errors", warningsN: "warnings",
+    noFindings: "No rule is broken.", ruleCol: "Rule", clusterCol: "Cluster", yearCol: "Year",
+    messageCol: "Finding", riceConverted: "Rice land converted by", gateOpens: "Year each unit may open a new cluster",
+    notBy: "not by", change: "Change", findingsOf: "Findings",
+    changes: { establish: "Established", expand: "Expanded", add: "New cluster", remove: "Removed from the plan", none: "Unchanged" },
+    scenarioLegend: {
+      changed: "Changed cluster", error: "Change breaking a rule", warning: "Change with a warning",
+      flagged: "Unchanged cluster with a finding", unchanged: "Unchanged cluster", removed: "Removed from the plan",
+    },
   },
 };
 
@@ -87,6 +108,8 @@ const COLOURS = {
   land_use: { industrial: "#9e6bd6", services: "#f4a582", infrastructure: "#878787",
               traffic: "#4d4d4d", green: "#66bd63", water: "#4393c3" },
   extent: { establishment: "#e66101", detailed_plan: "#5e3c99" },
+  scenario: { changed: "#6a3d9a", error: "#d7191c", warning: "#f57f17", flagged: "#d7191c",
+              unchanged: "#1b2631", removed: "#757575" },
 };
 const LAYER_ORDER = ["admin_units", "approved_extents", "clusters", "parcels"];
 const PARCEL_ZOOM = 13; /* parcels are drawn from this zoom on: below it they hide the clusters */
@@ -95,6 +118,8 @@ const state = {
   lang: "vi", asOf: "", parcelColour: "lease_status", unit: "", cluster: null,
   data: {}, collections: {}, stats: null, units: [], clusterStats: {}, layers: {},
   landuseClasses: [], clusterLanduse: {},
+  /* the 2030 scenario shown: its check (findings, answers) and its clusters at the horizon */
+  scenario: { list: [], id: "", loaded: "", result: null, data: null, layer: null, focus: null, error: "" },
 };
 
 /* Numbers as the reader writes them: 4.177,97 in Vietnamese, 4,177.97 in English. */
@@ -288,6 +313,12 @@ function legend() {
     blocks.push(`<h2>${esc(t("landuse"))}</h2>` + state.landuseClasses.map(
       (c) => item(c.colour, `${c.code} — ${state.lang === "vi" ? c.name_vi : c.name_en}`)).join(""));
   }
+  if (state.scenario.layer && map.hasLayer(state.scenario.layer)) {
+    const s = I18N[state.lang].scenarioLegend;
+    const line = (key, dashed) => `<div class="legend-item"><span class="swatch" style="background:none;border:${dashed ? "3px dashed" : "2px solid"} ${COLOURS.scenario[key]}"></span>${esc(s[key])}</div>`;
+    blocks.push(`<h2>${esc(t("scenarios"))}</h2>` + line("changed", true) + line("error", true) + line("warning", true)
+      + line("flagged", false) + line("unchanged", false) + line("removed", true));
+  }
   if (map.hasLayer(state.layers.parcels)) {
     const colours = COLOURS[state.parcelColour];
     blocks.push(`<h2>${esc(t("parcels"))} — ${esc(t(state.parcelColour))}</h2>` + Object.entries(colours).map(([k, c]) => item(c, t(k))).join(""));
@@ -375,7 +406,141 @@ function applyLanguage() {
     ? `Cụm công nghiệp ${province}` : `Industrial clusters of ${province}`;
   legend();
   renderFigures();
+  renderScenario();
   map.closePopup();
+}
+
+/* ------------------------------------------------------------ 2030 scenarios */
+function scenarioKey(props) {
+  if (!props.in_plan) return "removed";
+  if (props.change) return props.severity === "error" ? "error" : props.severity === "warning" ? "warning" : "changed";
+  return props.severity ? "flagged" : "unchanged";
+}
+
+function scenarioStyle(props) {
+  const key = scenarioKey(props);
+  const colour = COLOURS.scenario[key];
+  const focus = state.scenario.focus === props.cluster_id;
+  const changed = !!props.change && props.in_plan;
+  const className = props.in_plan ? `ccn-scenario${changed ? " ccn-scenario-changed" : ""}` : "ccn-scenario-removed";
+  if (key === "unchanged") {
+    return { className, color: colour, weight: focus ? 4 : 1, opacity: 0.7, fill: false };
+  }
+  return { className, color: colour, weight: (changed ? 4 : key === "removed" ? 2 : 3) + (focus ? 3 : 0),
+           dashArray: changed ? "8 6" : key === "removed" ? "2 5" : null, opacity: 1,
+           fill: changed || key === "removed", fillColor: colour, fillOpacity: changed ? 0.18 : 0.08 };
+}
+
+function findingMessage(f) { return state.lang === "vi" ? f.message_vi : f.message_en; }
+
+function scenarioPopup(props) {
+  const p = I18N[state.lang].popup;
+  const r = state.scenario.result;
+  const horizon = r ? r.horizon : "";
+  const change = props.change ? `${t("changes")[props.change]}${props.change_year ? ` (${props.change_year})` : ""}` : t("changes").none;
+  const findings = (r ? r.findings : []).filter((f) => f.cluster_id === props.cluster_id);
+  const list = findings.length ? `<p><b>${esc(t("findingsOf"))}</b></p><ul class="popup-findings">${findings.map(
+    (f) => `<li class="${esc(f.severity)}"><b>${esc(f.rule)}</b> ${esc(f.year ?? "")}: ${esc(findingMessage(f))}</li>`).join("")}</ul>` : "";
+  return `<div class="popup"><h3>${esc(props.name)}</h3><table>
+    ${row(p.cluster_id, esc(props.cluster_id))}
+    ${row(t("change"), esc(change))}
+    ${row(`${p.area_ha} ${horizon}`, ha(props.plan_ha))}
+    ${row(`${p.established_ha} ${horizon}`, ha(props.established_ha))}
+    ${row(`${p.occupancy} ${horizon}`, pct(props.occupancy))}
+  </table>${list}</div>`;
+}
+
+function renderScenarioSelect() {
+  const select = document.getElementById("scenario-select");
+  select.innerHTML = `<option value="">${esc(t("noScenario"))}</option>` + state.scenario.list.map((s) =>
+    `<option value="${esc(s.id)}"${s.id === state.scenario.id ? " selected" : ""}${s.error ? ` disabled title="${esc(s.error)}"` : ""}>${esc(s.name)}</option>`).join("");
+}
+
+function renderScenario() {
+  renderScenarioSelect();
+  const summary = document.getElementById("scenario-summary");
+  const table = document.getElementById("scenario-findings");
+  const answers = document.getElementById("scenario-answers");
+  const r = state.scenario.result;
+  if (!state.scenario.id || !r || state.scenario.loaded !== state.scenario.id) {
+    summary.textContent = state.scenario.error || (state.scenario.id ? t("computing") : "");
+    table.innerHTML = "";
+    answers.innerHTML = "";
+    return;
+  }
+  const errors = r.findings.filter((f) => f.severity === "error").length;
+  summary.textContent = `${r.scenario} · ${r.base_year}–${r.horizon} · ${r.changes.length} ${t("changesN")} · ${errors} ${t("errorsN")} · ${r.findings.length - errors} ${t("warningsN")}`;
+  table.innerHTML = r.findings.length ? `<thead><tr><th>${esc(t("ruleCol"))}</th><th>${esc(t("clusterCol"))}</th><th>${esc(t("yearCol"))}</th><th>${esc(t("messageCol"))}</th></tr></thead><tbody>`
+    + r.findings.map((f) => `<tr class="${esc(f.severity)}${f.cluster_id && f.cluster_id === state.scenario.focus ? " selected" : ""}" data-cluster="${esc(f.cluster_id ?? "")}"><td>${esc(f.rule)}</td><td>${esc(f.cluster_id ?? t("wholeProvince"))}</td><td>${esc(f.year ?? "")}</td><td>${esc(findingMessage(f))}</td></tr>`).join("") + "</tbody>"
+    : `<tbody><tr><td>${esc(t("noFindings"))}</td></tr></tbody>`;
+  for (const tr of table.querySelectorAll("tbody tr[data-cluster]")) {
+    tr.addEventListener("click", () => focusScenarioCluster(tr.dataset.cluster));
+  }
+  const rice = r.answers.rice_converted_ha;
+  const gates = r.answers.gate_opens.map((g) => `<tr><td>${esc(g.name || g.admin_code)}</td><td class="n">${g.year ? esc(g.year) : `${esc(t("notBy"))} ${esc(r.horizon)}`}</td></tr>`).join("");
+  answers.innerHTML = `<p>${esc(t("riceConverted"))} ${esc(r.horizon)}: <b>${rice === null ? esc(t("noData")) : ha(rice)}</b></p>`
+    + `<table class="gates"><caption>${esc(t("gateOpens"))}</caption><tbody>${gates}</tbody></table>`;
+}
+
+/* Zoom to a finding's cluster (the whole scenario for a province-wide finding). */
+function focusScenarioCluster(id) {
+  const layer = state.scenario.layer;
+  if (!layer) return;
+  state.scenario.focus = id || null;
+  layer.setStyle((f) => scenarioStyle(f.properties));
+  let target = null;
+  layer.eachLayer((l) => { if (id && l.feature.properties.cluster_id === id) target = l; });
+  if (target) {
+    map.fitBounds(target.getBounds(), { maxZoom: 15 });
+    target.bringToFront();
+  } else {
+    map.fitBounds(layer.getBounds().pad(0.05));
+  }
+  for (const tr of document.querySelectorAll("#scenario-findings tbody tr")) {
+    tr.classList.toggle("selected", !!id && tr.dataset.cluster === id);
+  }
+}
+
+async function selectScenario(id) {
+  const s = state.scenario;
+  s.id = id || "";
+  s.focus = null;
+  s.error = "";
+  if (s.layer) { map.removeLayer(s.layer); s.layer = null; }
+  s.result = null;
+  renderScenario();
+  legend();
+  if (!s.id) return;
+  const key = s.id;
+  try {
+    const [result, data] = await Promise.all([
+      getJSON(`/scenarios/${encodeURIComponent(key)}?lang=${state.lang}`),
+      getJSON(`/scenarios/${encodeURIComponent(key)}/clusters?removed=true`),
+    ]);
+    if (s.id !== key) return; /* another scenario was chosen meanwhile */
+    s.result = result;
+    s.data = data;
+    s.layer = L.geoJSON(data, {
+      style: (feature) => scenarioStyle(feature.properties),
+      onEachFeature: (feature, path) => path.bindPopup(() => scenarioPopup(feature.properties), { maxWidth: 380 }),
+    }).addTo(map);
+    s.loaded = key;
+  } catch (err) {
+    if (s.id !== key) return;
+    s.error = String(err.message || err);
+  }
+  renderScenario();
+  legend();
+}
+
+async function loadScenarioList() {
+  try {
+    state.scenario.list = await getJSON("/scenarios");
+  } catch (err) {
+    state.scenario.list = [];
+    state.scenario.error = String(err.message || err);
+  }
+  renderScenario();
 }
 
 function selectUnit(code) {
@@ -450,6 +615,8 @@ async function start() {
   document.getElementById("unit-select").addEventListener("change", (e) => selectUnit(e.target.value));
   document.getElementById("download-layer").addEventListener("change", renderDownloads);
   document.getElementById("basemap").addEventListener("change", (e) => { if (e.target.checked) osm.addTo(map); else map.removeLayer(osm); });
+  document.getElementById("scenario-select").addEventListener("change", (e) => selectScenario(e.target.value));
+  await loadScenarioList();
   applyLanguage();
   renderDownloads();
 }
@@ -461,4 +628,6 @@ window.ccn = {
   counts: () => Object.fromEntries(Object.entries(state.layers).filter(([n]) => n !== "landuse")
     .map(([n, l]) => [n, l.getLayers().length])),
   state,
+  selectScenario,
+  scenarioCount: () => (state.scenario.layer ? state.scenario.layer.getLayers().filter((l) => l.feature.properties.in_plan).length : 0),
 };

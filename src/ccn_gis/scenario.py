@@ -72,6 +72,9 @@ class Scenario:
 Lines = Mapping[tuple, int]
 """Line of each key of a YAML document, by its path (``("changes", 2, "expand")``)."""
 
+MAX_YEARS = 50
+"""The longest projection a scenario may ask for."""
+
 _TOP = {"name", "description", "horizon", "base_year", "absorption", "changes", "rules"}
 _ADD_FIELDS = {"cluster_id", "name", "admin_code", "kind", "investor"}
 
@@ -118,9 +121,10 @@ def build_scenario(
         raise ScenarioError(f"{at(key)}unknown key {key!r}; known keys: {', '.join(sorted(_TOP))}")
     base = _int(doc.get("base_year", latest_data_year(dataset)), at("base_year"), "base_year")
     horizon = _int(doc.get("horizon", 2030), at("horizon"), "horizon")
-    if horizon <= base:
+    if not base < horizon <= base + MAX_YEARS:
         raise ScenarioError(f"{at('horizon')}horizon {horizon} must come after the base year "
-                            f"{base} (the newest record of the data)")
+                            f"{base} (the newest record of the data), by at most {MAX_YEARS} "
+                            "years")
     try:
         rules = (defaults or RuleSettings()).updated(doc.get("rules") or {}, where=at("rules"))
     except SettingsError as err:
@@ -143,7 +147,7 @@ def build_scenario(
 def _int(value: Any, where: str, key: str) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise ScenarioError(f"{where}{key}: {value!r} is not a year") from err
 
 
