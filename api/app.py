@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -15,7 +16,7 @@ import orjson
 import xstatic.pkg.leaflet
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -401,7 +402,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             day = dt.date.fromisoformat(as_of) if as_of else None
         except ValueError as err:
             raise BadRequest(f"as_of={as_of!r} is not a date; write YYYY-MM-DD") from err
-        return JSONResponse(figures_json(dataset, as_of=day, by=by))
+        return Response(stats_body(day, by), media_type="application/json")
+
+    @lru_cache(maxsize=512)  # the layers never change while the app runs
+    def stats_body(day: dt.date | None, by: str) -> bytes:
+        return _dumps(figures_json(dataset, as_of=day, by=by))  # type: ignore[arg-type]
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
