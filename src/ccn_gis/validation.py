@@ -31,6 +31,7 @@ different CRSs move shared edges by far less than this when reprojected."""
 
 _POLYGON_TYPES = {"Polygon", "MultiPolygon"}
 _POINT_TYPES = {"Point", "MultiPoint"}
+_TYPE_IDS = {"polygon": [3, 6], "point": [0, 4], "": []}  # shapely.get_type_id
 
 _FIX_GEOMETRY = (
     "repair it in QGIS (Processing ▸ Vector geometry ▸ Fix geometries, or the "
@@ -194,7 +195,10 @@ def _normalise_field(
                    "giá trị trống", "nhập giá trị; trường này không được để trống")
 
     if f.type is FieldType.TEXT:
-        column = values.map(_as_text, na_action="ignore").astype(object)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            column = values.astype(object)
+        else:  # numbers, or a mix: codes stored as numbers read as text ("336", not "336.0")
+            column = values.map(_as_text, na_action="ignore").astype(object)
         column = column.where(~isnull, None)
         if f.vocabulary is not None:
             valid = set(f.vocabulary.values())
@@ -308,9 +312,8 @@ def _normalise_geometry(
     report(missing, "the geometry is empty or unreadable", "draw the feature again or delete it",
            "hình học trống hoặc không đọc được", "vẽ lại đối tượng hoặc xóa nó")
     present = ~missing
-    kinds = np.array([g.geom_type if g is not None else "" for g in geoms])
     allowed = _POLYGON_TYPES if spec.geometry == "polygon" else _POINT_TYPES
-    wrong = present & ~np.isin(kinds, list(allowed))
+    wrong = present & ~np.isin(shapely.get_type_id(geoms), _TYPE_IDS[spec.geometry or ""])
     kinds_text = " or ".join(sorted(allowed))
     report(wrong, lambda g: f"a {g.geom_type} where a {kinds_text} belongs",
            f"{spec.name} holds {kinds_text} features only",
@@ -407,41 +410,40 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
     geoms = np.asarray(parcels.geometry.array, dtype=object)
     cluster_of = parcels["cluster_id"].to_numpy()
 
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    # Shrink every parcel by the tolerance once: neighbours that only touch (the rule) no
+    # longer meet, so the index finds nothing but real overlaps, at any scale.
+    shrunk = shapely.buffer(geoms, -TOLERANCE_M, quad_segs=1, join_style="mitre")
+    left, right = shapely.STRtree(shrunk).query(shrunk, predicate="intersects")
     keep = (left < right) & (cluster_of[left] == cluster_of[right])
     left, right = left[keep], right[keep]
     shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-    suspect = shared > 0
-    left, right, shared = left[suspect], right[suspect], shared[suspect]
-    shrunk_left = shapely.buffer(geoms[left], -TOLERANCE_M)
-    shrunk_right = shapely.buffer(geoms[right], -TOLERANCE_M)
-    overlapping = shapely.intersects(shrunk_left, shrunk_right)
-    labels = [feature_label(parcels, spec, fid) for fid in parcels.index]
-    for i, j, area in zip(left[overlapping], right[overlapping], shared[overlapping], strict=True):
+    fids = parcels.index
+
+    def label(position: int) -> str:
+        return feature_label(parcels, spec, fids[position])
+
+    for i, j, area in zip(left, right, shared, strict=True):
         problems.append(
-            Problem("parcels", labels[i], "geometry",
-                    f"overlaps parcel {labels[j]} of the same cluster by {area:,.2f} m²",
+            Problem("parcels", label(i), "geometry",
+                    f"overlaps parcel {label(j)} of the same cluster by {area:,.2f} m²",
                     "redraw the shared edge so the parcels only touch (QGIS snapping helps)",
                     Severity.ERROR,
-                    f"chồng lấn lô {labels[j]} cùng cụm {format_number(area)} m²",
+                    f"chồng lấn lô {label(j)} cùng cụm {format_number(area)} m²",
                     "vẽ lại cạnh chung để các lô chỉ tiếp giáp nhau (dùng chức năng bắt điểm "
                     "của QGIS)")
         )
 
     by_id = clusters.drop_duplicates("cluster_id").set_index("cluster_id").geometry
-    known = np.isin(cluster_of, by_id.index.to_numpy())
-    envelope = {cid: shapely.buffer(g, TOLERANCE_M) for cid, g in by_id.items()}
-    tolerant = np.array(
-        [envelope[c] if k else None for c, k in zip(cluster_of, known, strict=True)], dtype=object
-    )
+    position_of = pd.Index(by_id.index).get_indexer(cluster_of)
+    known = position_of >= 0
+    envelopes = shapely.buffer(np.asarray(by_id.array, dtype=object), TOLERANCE_M, quad_segs=2)
     inside = np.ones(len(geoms), dtype=bool)
-    inside[known] = shapely.covered_by(geoms[known], tolerant[known])
+    inside[known] = shapely.covered_by(geoms[known], envelopes[position_of[known]])
     for position in np.flatnonzero(~inside):
         cid = cluster_of[position]
         outside = shapely.area(shapely.difference(geoms[position], by_id[cid]))
         problems.append(
-            Problem("parcels", labels[position], "geometry",
+            Problem("parcels", label(position), "geometry",
                     f"lies partly outside its cluster {cid} ({outside:,.2f} m² outside)",
                     "clip the parcel to the cluster boundary, or correct its cluster_id",
                     Severity.ERROR,
