@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.figures import figures_by_cluster, figures_json
 from ccn_gis.io import load_dataset, open_store
-from ccn_gis.io.export import FORMATS, ExportFormat, export_layer
+from ccn_gis.io.export import FORMATS, ExportFormat, export_filename, export_layer
 from ccn_gis.publish import layer_view
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import html
@@ -378,13 +379,18 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         if crs not in ("EPSG:4326", dataset.settings.area_crs):
             raise BadRequest(f"crs={crs!r}: use EPSG:4326 (WGS84) or "
                              f"{dataset.settings.area_crs} (VN-2000)")
+        if format is ExportFormat.GEOJSON and crs == "EPSG:4326":
+            # the features' RFC 7946 bytes are ready: join them, no file to write
+            body = (b'{"type":"FeatureCollection","name":' + _dumps(c.name) + b',"features":['
+                    + b",".join(c.features[int(i)] for i in positions) + b"]}")
+            return _attachment(request, body, FORMATS[format].media_type,
+                               export_filename(c.name, format, basename=basename))
         frame = layer_view(dataset, c.name).iloc[positions]
         try:
             export = export_layer(frame, layer=c.name, fmt=format, crs=crs, basename=basename)
         except ValueError as err:
             raise BadRequest(str(err)) from err
-        return Response(export.content, media_type=export.media_type, headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}"'})
+        return _attachment(request, export.content, export.media_type, export.filename)
 
     # ----------------------------------------------------------------- figures
     @app.get("/stats", operation_id="getStats", tags=["Figures"],
@@ -417,6 +423,16 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _attachment(request: Request, body: bytes, media_type: str, filename: str) -> Response:
+    """A download, gzip-compressed when the client accepts it."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"',
+               "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def _dumps(value: Any) -> bytes:

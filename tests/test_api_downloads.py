@@ -109,3 +109,15 @@ def test_projects_table_downloads(client, tmp_path):
                                        read_geometry=False)
         assert len(frame) == 417
         assert frame["name"].str.contains("Nhà máy").any()
+
+
+def test_geojson_download_is_compressed_on_request(client):
+    plain = client.get("/collections/parcels/download", params={"format": "geojson"},
+                       headers={"accept-encoding": "identity"})
+    zipped = client.get("/collections/parcels/download", params={"format": "geojson"},
+                        headers={"accept-encoding": "gzip"})
+    assert plain.headers.get("content-encoding") is None
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.json() == plain.json()  # httpx decompresses
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 3
+    assert len(plain.json()["features"]) == 1513

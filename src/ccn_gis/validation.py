@@ -443,7 +443,7 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
         cid = cluster_of[position]
         outside = shapely.area(shapely.difference(geoms[position], by_id[cid]))
         problems.append(
-            Problem("parcels", label(position), "geometry",
+            Problem("parcels", label(int(position)), "geometry",
                     f"lies partly outside its cluster {cid} ({outside:,.2f} m² outside)",
                     "clip the parcel to the cluster boundary, or correct its cluster_id",
                     Severity.ERROR,

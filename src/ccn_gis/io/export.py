@@ -264,10 +264,8 @@ def export_layer(
     label = export_crs_label(crs, fmt=fmt, area_crs=source_crs)
     target = _resolve_export_crs(crs, source_crs)
     name = _slug(layer, default="layer")
-    parts = [_slug(basename, default="ccn"), name]
-    if geometry is not None and info.crs_choice:
-        parts.append(label)
-    filename = f"{'_'.join(parts)}.{info.extension}"
+    filename = export_filename(layer, fmt, basename=basename,
+                               crs_label=label if geometry is not None else None)
 
     attributes = frame.drop(columns=[geometry.name]) if geometry is not None else frame
     attributes = attributes.reset_index(drop=True)
@@ -293,6 +291,25 @@ def export_layer(
     with tempfile.TemporaryDirectory(prefix="ccn-gis-export-") as tmp:
         content = _WRITERS[fmt](table, Path(tmp), spec)
     return Export(filename, info.media_type, content)
+
+
+def export_filename(
+    layer: str, fmt: ExportFormat | str, /, *, basename: str, crs_label: str | None = None
+) -> str:
+    """Return the file name of a download: ``<basename>_<layer>[_<wgs84|vn2000>].<ext>``.
+
+    The system's label is left out for formats that are always WGS84 and for tables.
+
+    Examples
+    --------
+    >>> export_filename("clusters", "gpkg", basename="Thái Bình", crs_label="vn2000")
+    'thai_binh_clusters_vn2000.gpkg'
+    """
+    info = FORMATS[ExportFormat.parse(fmt)]
+    parts = [_slug(basename, default="ccn"), _slug(layer, default="layer")]
+    if crs_label and info.crs_choice:
+        parts.append(crs_label)
+    return f"{'_'.join(parts)}.{info.extension}"
 
 
 def export_crs_label(crs: str, /, *, fmt: ExportFormat | str, area_crs: Any = None) -> str:
