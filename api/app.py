@@ -65,8 +65,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "A parameter is malformed; the message says why"},
     404: {"model": Problem, "description": "No such collection or feature"},
 }
-Format = Literal["json", "html"]
-FormatQuery = Annotated[Format | None, Query(description="json (default) or html")]
+Format = Literal["json", "html", "geojson"]
+FormatQuery = Annotated[
+    Format | None, Query(description="json (default; geojson is the same) or html")]
 CollectionId = Annotated[str, Path(description="A layer name, e.g. clusters or parcels")]
 _NUMBER = r"\s*-?\d+(\.\d*)?\s*"
 BboxQuery = Annotated[str | None, Query(
