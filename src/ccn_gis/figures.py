@@ -13,6 +13,7 @@ units' figures are sums of the clusters', so the three levels always agree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -220,7 +221,7 @@ def _rate(numerator: float, denominator: float) -> float | None:
     return float(numerator / denominator) if denominator > 0 else None
 
 
-def _figures(sums: pd.Series, promotion: pd.DataFrame | None) -> Figures:
+def _figures(sums: Mapping[str, Any], promotion: pd.DataFrame | None) -> Figures:
     s = {k: float(sums.get(k, 0.0)) for k in _SUMS}
     return Figures(
         planned=StageFigure(int(sums.get("planned", 0)), s["planned_ha"]),
@@ -287,18 +288,17 @@ def figures_by_admin(
     table = cluster_table(dataset, as_of=as_of)
     promotion = promotion_table(dataset, as_of=as_of)
     names = dataset.admin_units.drop_duplicates("code").set_index("code")["name"]
+    grouped = table.groupby("admin_code")[list(_SUMS)].sum()
+    grouped["planned"] = table.groupby("admin_code").size()
+    sums_by_code = grouped.to_dict(orient="index")
+    by_unit = dict(iter(promotion.groupby(level="admin_code"))) if len(promotion) else {}
     codes = sorted(set(table["admin_code"]) | set(promotion.index.get_level_values(0)))
-    result = []
-    for code in codes:
-        rows = table[table["admin_code"] == code]
-        sums = rows[list(_SUMS)].sum()
-        sums["planned"] = len(rows)
-        mine = promotion.xs(code, level="admin_code", drop_level=False) if code in \
-            promotion.index.get_level_values(0) else promotion.iloc[0:0]
-        result.append(
-            ScopedFigures("admin_code", code, str(names.get(code, "")), _figures(sums, mine))
-        )
-    return result
+    empty = promotion.iloc[0:0]
+    return [
+        ScopedFigures("admin_code", code, str(names.get(code, "")),
+                      _figures(sums_by_code.get(code, {}), by_unit.get(code, empty)))
+        for code in codes
+    ]
 
 
 def figures_by_cluster(
@@ -306,15 +306,13 @@ def figures_by_cluster(
 ) -> list[ScopedFigures]:
     """Return the figures of every cluster of the plan, in the layer's order."""
     table = cluster_table(dataset, as_of=as_of)
-    result = []
-    for cid, row in table.iterrows():
-        sums = row[list(_SUMS)].astype(float)
-        sums["planned"] = 1
-        result.append(
-            ScopedFigures("cluster_id", str(cid), str(row["name"]), _figures(sums, None),
-                          admin_code=str(row["admin_code"]))
-        )
-    return result
+    rows = table[list(_SUMS)].astype(float).to_dict(orient="records")
+    return [
+        ScopedFigures("cluster_id", str(cid), str(name), _figures(row | {"planned": 1}, None),
+                      admin_code=str(unit))
+        for cid, name, unit, row in zip(table.index, table["name"], table["admin_code"], rows,
+                                        strict=True)
+    ]
 
 
 By = Literal["province", "admin", "cluster"]
