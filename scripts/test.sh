@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
-.venv/bin/ruff check src api tests scripts
+.venv/bin/ruff check src api tests scripts benchmarks
 .venv/bin/mypy src api
 .venv/bin/python -m pytest "$@"
