@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import zlib
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -17,7 +19,7 @@ import orjson
 import xstatic.pkg.leaflet
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -381,11 +383,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             raise BadRequest(f"crs={crs!r}: use EPSG:4326 (WGS84) or "
                              f"{dataset.settings.area_crs} (VN-2000)")
         if format is ExportFormat.GEOJSON and crs == "EPSG:4326":
-            # the features' RFC 7946 bytes are ready: join them, no file to write
-            body = (b'{"type":"FeatureCollection","name":' + _dumps(c.name) + b',"features":['
-                    + b",".join(c.features[int(i)] for i in positions) + b"]}")
-            return _attachment(request, body, FORMATS[format].media_type,
-                               export_filename(c.name, format, basename=basename))
+            # the features' RFC 7946 bytes are ready: stream them in chunks, no file to write
+            return _streamed_geojson(request, c, positions,
+                                     export_filename(c.name, format, basename=basename))
         frame = layer_view(dataset, c.name).iloc[positions]
         try:
             export = export_layer(frame, layer=c.name, fmt=format, crs=crs, basename=basename)
@@ -424,6 +424,37 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+STREAM_CHUNK = 2_000  # features per chunk of a streamed download
+
+
+def _streamed_geojson(
+    request: Request, collection: ServedCollection, positions: Any, filename: str
+) -> StreamingResponse:
+    """A GeoJSON download streamed chunk by chunk (gzip on request): memory stays flat."""
+    compress = "gzip" in request.headers.get("accept-encoding", "")
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"type":"FeatureCollection","name":' + _dumps(collection.name) + b',"features":['
+        for start in range(0, len(positions), STREAM_CHUNK):
+            part = positions[start:start + STREAM_CHUNK]
+            yield (b"," if start else b"") + b",".join(
+                collection.features[int(i)] for i in part)
+        yield b"]}"
+
+    def gzipped() -> Iterator[bytes]:
+        packer = zlib.compressobj(5, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+        for chunk in chunks():
+            yield packer.compress(chunk)
+        yield packer.flush()
+
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"',
+               "Vary": "Accept-Encoding"}
+    if compress:
+        headers["Content-Encoding"] = "gzip"
+    return StreamingResponse(gzipped() if compress else chunks(),
+                             media_type="application/geo+json", headers=headers)
 
 
 def _attachment(request: Request, body: bytes, media_type: str, filename: str) -> Response:
