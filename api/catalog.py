@@ -42,6 +42,24 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def json_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every column as JSON values, converted a whole column at a time:
+    dates as ``YYYY-MM-DD``, missing values as ``None``, numpy scalars as Python ones."""
+    out = {}
+    for name, column in frame.items():
+        present = column.notna().to_numpy()
+        if pd.api.types.is_datetime64_any_dtype(column):
+            values = column.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        elif pd.api.types.is_float_dtype(column):
+            values = column.to_numpy(dtype="float64").astype(object)
+        else:  # text, booleans, integers (orjson writes numpy scalars)
+            values = column.to_numpy(dtype=object, na_value=None)
+        values = values.copy()
+        values[~present] = None
+        out[name] = values
+    return pd.DataFrame(out, index=frame.index, dtype=object)
+
+
 def rfc7946_geometries(geoms: np.ndarray, src_crs: Any) -> np.ndarray:
     """Reproject to WGS84, orient outer rings counter-clockwise, round to 7 decimals."""
     lonlat = transform_geometries(geoms, src_crs, WGS84)
@@ -83,14 +101,11 @@ def build_collection(dataset: Dataset, name: str) -> ServedCollection:
         geojson = ["null"] * len(view)
         attributes = pd.DataFrame(view)
     ids = attributes[info.id_field].astype(str).to_numpy()
-    records = [
-        {k: json_value(v) for k, v in row.items()}
-        for row in attributes.to_dict(orient="records")
-    ]
+    records = json_columns(attributes).to_dict(orient="records")
     features = [
         b'{"type":"Feature","id":' + orjson.dumps(fid) + b',"geometry":'
         + (g.encode() if isinstance(g, str) else b"null") + b',"properties":'
-        + orjson.dumps(props) + b"}"
+        + orjson.dumps(props, option=orjson.OPT_SERIALIZE_NUMPY) + b"}"
         for fid, g, props in zip(ids, geojson, records, strict=True)
     ]
     tree = shapely.STRtree(geometries) if geometries is not None else None
