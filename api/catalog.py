@@ -101,7 +101,10 @@ def build_collection(dataset: Dataset, name: str) -> ServedCollection:
         geojson = ["null"] * len(view)
         attributes = pd.DataFrame(view)
     ids = attributes[info.id_field].astype(str).to_numpy()
-    records = json_columns(attributes).to_dict(orient="records")
+    columns = json_columns(attributes)
+    keys = list(columns.columns)
+    records = [dict(zip(keys, row, strict=True))
+               for row in zip(*(columns[k].tolist() for k in keys), strict=True)]
     features = [
         b'{"type":"Feature","id":' + orjson.dumps(fid) + b',"geometry":'
         + (g.encode() if isinstance(g, str) else b"null") + b',"properties":'
