@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import time
 import zlib
 from collections.abc import Iterator
 from functools import lru_cache
@@ -31,6 +32,7 @@ from ccn_gis.settings import AppSettings
 from ccn_gis_api import html
 from ccn_gis_api.catalog import Catalog, ServedCollection, json_value
 from ccn_gis_api.errors import install_error_handlers
+from ccn_gis_api.etag import ETagMiddleware
 from ccn_gis_api.landuse import install_landuse_routes
 from ccn_gis_api.models import (
     CollectionInfo,
@@ -122,6 +124,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     )
     app.state.catalog = catalog
     install_error_handlers(app)
+    stat = settings.layers.stat()
+    started = time.time_ns()  # scenario files and settings are read at start too
+    app.add_middleware(ETagMiddleware,
+                       version=f"{stat.st_size}-{stat.st_mtime_ns}-{started}")
     static = resources.files("ccn_gis_api") / "static"
     app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),
               name="leaflet")

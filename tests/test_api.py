@@ -241,3 +241,13 @@ def test_landuse_tiles(client):
     empty = client.get("/landuse/tiles/10/0/0.png")  # the other side of the world
     assert empty.status_code == 200 and len(empty.content) < len(tile.content)
     assert client.get("/landuse/tiles/3/8/0.png").status_code == 404
+
+
+def test_cache_validators(client):
+    url = "/collections/clusters/items?limit=5"
+    first = client.get(url)
+    tag = first.headers["etag"]
+    assert client.get(url, headers={"if-none-match": tag}).status_code == 304
+    assert client.get(url + "&offset=5").headers["etag"] != tag
+    assert client.get(url, headers={"accept": "text/html"}).headers["etag"] != tag
+    assert client.get("/collections/nope").headers.get("etag") is None  # only for 200s
