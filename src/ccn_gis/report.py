@@ -96,7 +96,16 @@ def label(key: str, lang: Lang = "vi", **values: object) -> str:
     return LABELS[key][lang].format(**values)
 
 
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str], align_left: int = 1) -> str:
+def text_table(rows: Sequence[Sequence[str]], header: Sequence[str], align_left: int = 1) -> str:
+    """Return rows as a plain-text table; the first ``align_left`` columns align left.
+
+    Examples
+    --------
+    >>> print(text_table([["TB-01", "13,48"]], ["Mã", "ha"]))
+    Mã        ha
+    -----  -----
+    TB-01  13,48
+    """
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
@@ -146,7 +155,7 @@ def province_report(
     parts = [
         _heading(province, as_of, lang),
         "",
-        _table(rows, [label("figure", lang), label("count", lang), label("area", lang)]),
+        text_table(rows, [label("figure", lang), label("count", lang), label("area", lang)]),
     ]
     if figures.promotion:
         promo = [
@@ -155,7 +164,7 @@ def province_report(
         ]
         parts += [
             "",
-            _table(promo, [label("promotion", lang), label("participants", lang),
+            text_table(promo, [label("promotion", lang), label("participants", lang),
                            label("facilities", lang)]),
         ]
     return "\n".join(parts)
@@ -178,7 +187,7 @@ def scoped_report(
             format_rate(f.occupancy, lang=lang), n(f.projects.count, 0),
         ])
     header = [label("code", lang), label("name", lang), *short]
-    return "\n".join([_heading(province, as_of, lang), "", _table(rows, header, align_left=2)])
+    return "\n".join([_heading(province, as_of, lang), "", text_table(rows, header, align_left=2)])
 
 
 def landuse_report(
@@ -196,7 +205,7 @@ def landuse_report(
     ]
     header = [label("zone", lang), label("code", lang), label("landuse_class", lang),
               label("area", lang), label("share", lang)]
-    return _table(rows, header, align_left=3)
+    return text_table(rows, header, align_left=3)
 
 
 def problems_report(problems: Sequence[Problem], /, *, source: str, lang: Lang = "vi") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ccn_gis.report import _table, format_number, format_rate
+from ccn_gis.report import format_number, format_rate, text_table
 from ccn_gis.settings import Lang
 
 TEXT = {
@@ -63,12 +63,12 @@ def scenario_report(result: dict[str, Any], /, *, lang: Lang = "vi") -> str:
     answers = result["answers"]
     never = t["never"].format(horizon=horizon)
     lines += ["", t["gate"]]
-    lines.append(_table([[g["admin_code"], g["name"], str(g["year"]) if g["year"] else never]
+    lines.append(text_table([[g["admin_code"], g["name"], str(g["year"]) if g["year"] else never]
                          for g in answers["gate_opens"]], [t["unit"], "", t["year"]],
                         align_left=2))
     if answers["earliest_establishment"]:
         lines += ["", t["earliest"]]
-        lines.append(_table([
+        lines.append(text_table([
             [e["cluster_id"], str(e["admin_code"]),
              str(e["earliest_year"]) if e["earliest_year"] else never,
              str(e["scenario_year"] or "–")]
@@ -78,7 +78,7 @@ def scenario_report(result: dict[str, Any], /, *, lang: Lang = "vi") -> str:
     lines += ["", f"{t['rice'].format(horizon=horizon)}: "
               f"{n(rice) + ' ha' if rice is not None else t['not_measured']}"]
     lines += ["", t["supply"].format(horizon=horizon)]
-    lines.append(_table([
+    lines.append(text_table([
         [d["admin_code"] or t["province"], n(d["demand_ha"]), n(d["supply_ha"]),
          n(d["balance_ha"])] for d in answers["demand_supply"]],
         [t["unit"], t["demand"], t["supply_col"], t["balance"]]))
@@ -116,4 +116,4 @@ def comparison_report(results: Sequence[dict[str, Any]], /, *, lang: Lang = "vi"
             n(next(d for d in r["answers"]["demand_supply"] if d["admin_code"] is None)[
                 "balance_ha"]) for r in results],
     ]
-    return _table(rows, [t["metric"]] + [r["scenario"] for r in results])
+    return text_table(rows, [t["metric"]] + [r["scenario"] for r in results])
