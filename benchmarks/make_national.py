@@ -133,21 +133,8 @@ class Sizes:
 
 
 # ------------------------------------------------------------------ helpers
-def allocate(total: int, weights: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Split an integer total into shares proportional to weights within integer bounds."""
-    w, lo, hi = (np.asarray(a, dtype=float) for a in (weights, lower, upper))
-    if not lo.sum() <= total <= hi.sum():
-        raise ValueError(f"cannot allocate {total} within [{lo.sum()}, {hi.sum()}]")
-    x, free = lo.copy(), hi > lo
-    while total - x.sum() > 1e-9 and free.any():
-        share = np.zeros_like(x)
-        share[free] = (total - x.sum()) * w[free] / w[free].sum()
-        x = np.minimum(x + share, hi)
-        free &= x < hi
-    units = np.floor(x + 1e-9).astype(np.int64)
-    slack = [i for i in np.argsort(units - x, kind="stable") if units[i] < hi[i]]
-    units[np.array(slack[: total - int(units.sum())], dtype=np.int64)] += 1
-    return units
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from make_sample import allocate  # noqa: E402  (one implementation, shared with the sample)
 
 
 def days(rng: np.random.Generator, start: np.ndarray, stop: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ is a finding, never an error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -335,11 +335,3 @@ def _protected_land(
                 f"The new land of cluster {item.cluster_id} in {item.year} takes {ha:.2f} ha of "
                 f"protected land ({classes})"))
     return out
-
-
-def summarise(findings: list[Finding]) -> Mapping[str, int]:
-    """Count findings by rule."""
-    counts: dict[str, int] = {}
-    for f in findings:
-        counts[f.rule.value] = counts.get(f.rule.value, 0) + 1
-    return counts
