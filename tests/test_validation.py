@@ -3,6 +3,7 @@ the command line exits non-zero without a traceback, and the file stays byte-ide
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import sqlite3
 import subprocess
@@ -55,6 +56,13 @@ def _duplicate_parcel(layers: dict) -> None:
     layers["parcels"].loc[layers["parcels"]["parcel_id"] == "P2", "parcel_id"] = "P1"
 
 
+def _placeholder_day(layers: dict) -> None:
+    """A real Date field holding 0001-01-01, which no 64-bit nanosecond clock can hold."""
+    days = layers["projects"]["registered_on"]
+    assert isinstance(days.iloc[0], dt.date), "the builders write a Date field"
+    layers["projects"].loc[days.index[0], "registered_on"] = dt.date(1, 1, 1)
+
+
 BOW_TIE = Polygon([(0, 0), (400, 500), (400, 0), (0, 500)])
 
 # (name, change, (layer, feature, field), words the message must contain)
@@ -83,6 +91,8 @@ CASES = [
      ("parcels", "P6", "geometry"), "outside its cluster C1"),
     ("bad date", _set("projects", "PR1", "registered_on", "31/12/2016"),
      ("projects", "PR1", "registered_on"), "not a date"),
+    ("placeholder day 0001-01-01", _placeholder_day,
+     ("projects", "PR1", "registered_on"), "not a date of 1900–2199"),
     ("bad boolean", _set("parcels", "P4", "recovered", 2), ("parcels", "P4", "recovered"),
      "not a boolean"),
     ("negative capital", _set("projects", "PR2", "registered_capital_bn_vnd", -5.0),
@@ -100,7 +110,7 @@ def broken(request, tmp_path):
     layers = tiny_layers()
     if "recovered" in name or "boolean" in name:
         layers["parcels"]["recovered"] = layers["parcels"]["recovered"].astype(object)
-    if "date" in name:
+    if "bad date" in name:
         layers["projects"]["registered_on"] = layers["projects"]["registered_on"].astype(str)
     change(layers)
     path = write_layers(tmp_path / "broken.gpkg", layers)

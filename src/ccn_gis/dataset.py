@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -33,6 +34,9 @@ class Dataset:
     promotion_activities: pd.DataFrame
     warnings: tuple[Problem, ...] = ()
     source: str = ""
+    derived: dict[Any, Any] = field(init=False, default_factory=dict, repr=False,
+                                    compare=False)
+    """Figures computed from the layers, kept because the layers never change."""
 
 
 def build_dataset(

@@ -143,6 +143,13 @@ def cluster_table(dataset: Dataset, /, *, as_of: dt.date | None = None) -> pd.Da
     >>> table = cluster_table(dataset, as_of=dt.date(2020, 12, 31))  # doctest: +SKIP
     >>> table.loc["TB-01", "established_ha"]  # doctest: +SKIP
     """
+    key = ("cluster_table", as_of)
+    if key not in dataset.derived:  # the layers never change: compute once per day
+        dataset.derived[key] = _cluster_table(dataset, as_of)
+    return dataset.derived[key].copy()
+
+
+def _cluster_table(dataset: Dataset, as_of: dt.date | None) -> pd.DataFrame:
     cutoff = _cutoff(as_of)
     clusters = dataset.clusters
     table = pd.DataFrame(index=pd.Index(clusters["cluster_id"], name="cluster_id"))

@@ -22,12 +22,16 @@ from ccn_gis.crs import transform_geometries
 from ccn_gis.errors import CcnGisError
 from ccn_gis.formats import format_number
 from ccn_gis.model import LAYERS, Field, FieldType, LandUse, LayerSpec, Stage
+from ccn_gis.parallel import map_chunks, query_pairs
 from ccn_gis.problems import Problem, Severity
 from ccn_gis.stored import RawLayer
 
 TOLERANCE_M = 0.05
 """How far (metres) parcels may cross each other or their cluster: layers stored in
 different CRSs move shared edges by far less than this when reprojected."""
+
+DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31"))
+"""Dates outside these years are reported: they are placeholders or typing errors."""
 
 _POLYGON_TYPES = {"Polygon", "MultiPolygon"}
 _POINT_TYPES = {"Point", "MultiPoint"}
@@ -219,8 +223,10 @@ def _normalise_field(
 
     if f.type is FieldType.DATE:
         parsed = _parse_dates(values)
-        report(~isnull & parsed.isna().to_numpy(), "{value!r} is not a date",
-               "write dates as YYYY-MM-DD, or use a Date field", "{value!r} không phải là ngày",
+        years = f"{DATE_RANGE[0].year}–{DATE_RANGE[1].year}"
+        report(~isnull & parsed.isna().to_numpy(), f"{{value!r}} is not a date of {years}",
+               "write dates as YYYY-MM-DD, or use a Date field",
+               f"{{value!r}} không phải là ngày trong các năm {years}",
                "ghi ngày theo dạng YYYY-MM-DD, hoặc dùng trường kiểu Date")
         return parsed, problems
 
@@ -255,16 +261,23 @@ def _as_text(value: object) -> str:
 def _parse_dates(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
+    elif pd.api.types.infer_dtype(values, skipna=True) in ("date", "datetime", "empty"):
+        parsed = pd.to_datetime(values, errors="coerce")  # Date fields, read by Arrow
     else:
         text = values.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v),
                           na_action="ignore")
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
+    # a placeholder such as 0001-01-01 is not a date of a plan: report it, do not overflow
+    parsed = parsed.where((parsed >= DATE_RANGE[0]) & (parsed <= DATE_RANGE[1]))
     return parsed.dt.normalize().astype("datetime64[ns]")
 
 
 def _parse_bools(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
+        return values.astype(bool), np.zeros(len(values), dtype=bool)
+
     def parse(v: object) -> object:
         if isinstance(v, (bool, np.bool_)):
             return bool(v)
@@ -319,7 +332,7 @@ def _normalise_geometry(
            f"{spec.name} holds {kinds_text} features only",
            lambda g: f"đối tượng kiểu {g.geom_type}, lớp này cần {kinds_text}",
            f"{spec.name} chỉ chứa đối tượng {kinds_text}")
-    invalid = present & ~wrong & ~shapely.is_valid(geoms)
+    invalid = present & ~wrong & ~map_chunks(shapely.is_valid, geoms)
     report(invalid, lambda g: f"the geometry is invalid ({shapely.is_valid_reason(g)})",
            _FIX_GEOMETRY, lambda g: f"hình học không hợp lệ ({shapely.is_valid_reason(g)})",
            _FIX_GEOMETRY_VI)
@@ -332,7 +345,9 @@ def _normalise_geometry(
                               "store the layer in VN-2000 or WGS84", Severity.ERROR,
                               f"không chuyển được sang hệ tọa độ tính diện tích ({err})",
                               "lưu lớp theo VN-2000 hoặc WGS84")]
-    broken = ~shapely.is_valid(projected) & shapely.is_valid(geoms)
+    # every source geometry is valid here; reprojection may still fold one over itself
+    broken = (np.zeros(len(geoms), dtype=bool) if projected is geoms
+              else ~map_chunks(shapely.is_valid, projected))
     unbounded = ~np.isfinite(shapely.bounds(projected)).all(axis=1)
     report(unbounded, "the geometry cannot be placed in the area CRS (coordinates out of range)",
            "check the layer's CRS: its coordinates do not fit it",
@@ -412,8 +427,10 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
 
     # Shrink every parcel by the tolerance once: neighbours that only touch (the rule) no
     # longer meet, so the index finds nothing but real overlaps, at any scale.
-    shrunk = shapely.buffer(geoms, -TOLERANCE_M, quad_segs=1, join_style="mitre")
-    left, right = shapely.STRtree(shrunk).query(shrunk, predicate="intersects")
+    # Both steps run on every core (shapely releases the GIL).
+    shrunk = map_chunks(shapely.buffer, geoms, distance=-TOLERANCE_M, quad_segs=1,
+                        join_style="mitre")
+    left, right = query_pairs(shapely.STRtree(shrunk), shrunk, predicate="intersects")
     keep = (left < right) & (cluster_of[left] == cluster_of[right])
     left, right = left[keep], right[keep]
     shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
@@ -438,7 +455,8 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
     known = position_of >= 0
     envelopes = shapely.buffer(np.asarray(by_id.array, dtype=object), TOLERANCE_M, quad_segs=2)
     inside = np.ones(len(geoms), dtype=bool)
-    inside[known] = shapely.covered_by(geoms[known], envelopes[position_of[known]])
+    shapely.prepare(envelopes)  # each envelope is tested against all its parcels
+    inside[known] = map_chunks(shapely.covers, envelopes[position_of[known]], geoms[known])
     for position in np.flatnonzero(~inside):
         cid = cluster_of[position]
         outside = shapely.area(shapely.difference(geoms[position], by_id[cid]))
