@@ -12,6 +12,10 @@ the bytes of a file that GDAL, QGIS, ArcGIS, Google Earth and Excel open as they
 
 Every file is written by GDAL (through pyogrio) inside a temporary directory that is
 removed before the function returns; nothing is written anywhere else.
+:func:`write_export` writes the file into a folder of the caller's instead (the web API
+streams it from there). Geometries are reprojected and encoded :data:`CHUNK_ROWS` rows
+at a time and handed to GDAL as an Arrow stream, so a layer of 500,000 parcels never
+exists twice in memory.
 ``docs/downloads.md`` describes the formats for users.
 """
 
@@ -23,12 +27,12 @@ import tempfile
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -152,6 +156,19 @@ class Export:
     content: bytes
 
 
+@dataclass(frozen=True)
+class ExportFile:
+    """A file written by :func:`write_export`: its name for the user, media type and path."""
+
+    filename: str
+    media_type: str
+    path: Path
+
+
+CHUNK_ROWS = 50_000
+"""Rows reprojected and encoded at a time while a file is written."""
+
+
 GEOMETRY_COLUMN = "geom"
 """The geometry column of a written GeoPackage (GDAL's default, named explicitly)."""
 
@@ -245,6 +262,27 @@ def export_layer(
     >>> out.filename, out.media_type
     ('thai_binh_clusters_vn2000.gpkg', 'application/geopackage+sqlite3')
     """
+    with tempfile.TemporaryDirectory(prefix="ccn-gis-export-") as tmp:
+        written = write_export(frame, Path(tmp), layer=layer, fmt=fmt, crs=crs,
+                               basename=basename)
+        return Export(written.filename, written.media_type, written.path.read_bytes())
+
+
+def write_export(
+    frame: pd.DataFrame,
+    folder: Path,
+    /,
+    *,
+    layer: str,
+    fmt: ExportFormat | str,
+    crs: str = "EPSG:4326",
+    basename: str = "ccn",
+) -> ExportFile:
+    """Write ``frame`` as a download into ``folder`` (which must be empty) and return it.
+
+    The parameters, file and errors are those of :func:`export_layer`; the caller removes
+    ``folder`` when the file has been sent.
+    """
     fmt = ExportFormat.parse(fmt)
     info = FORMATS[fmt]
     geometry = _geometry(frame)
@@ -276,11 +314,15 @@ def export_layer(
         dates_as_text=fmt in (ExportFormat.CSV, ExportFormat.KML),
         booleans_as_integers=fmt is ExportFormat.SHAPEFILE,
     )
+    if fmt is ExportFormat.KML and "name" not in table.column_names:
+        ids = table.column(_id_field(table, layer)).cast(pa.string())
+        table = table.add_column(0, "Name", ids)  # GDAL's default name field
     geometry_type = None
+    rows: pa.Table | pa.RecordBatchReader = table
     if geometry is not None:
-        geoms = transform_geometries(geometry.to_numpy(), source_crs, target)
-        geometry_type, geoms = _uniform_geometries(geoms, layer)
-        table = table.append_column("geometry", pa.array(shapely.to_wkb(geoms), pa.binary()))
+        geoms = np.asarray(geometry.to_numpy(), dtype=object)
+        geometry_type, promote = _layer_geometry_type(geoms, layer)
+        rows = _with_geometry(table, geoms, source_crs, target, promote)
 
     spec = _Spec(
         layer=layer,
@@ -288,9 +330,25 @@ def export_layer(
         geometry_type=geometry_type,
         crs_wkt=target.to_wkt() if geometry is not None else None,
     )
-    with tempfile.TemporaryDirectory(prefix="ccn-gis-export-") as tmp:
-        content = _WRITERS[fmt](table, Path(tmp), spec)
-    return Export(filename, info.media_type, content)
+    return ExportFile(filename, info.media_type, _WRITERS[fmt](rows, folder, spec))
+
+
+def _with_geometry(
+    table: pa.Table, geoms: np.ndarray, source: Any, target: CRS, promote: type | None
+) -> pa.RecordBatchReader:
+    """The attribute table with its geometry as WKB, made :data:`CHUNK_ROWS` at a time."""
+    schema = table.schema.append(pa.field("geometry", pa.binary()))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for start in range(0, max(len(geoms), 1), CHUNK_ROWS):
+            part = transform_geometries(geoms[start:start + CHUNK_ROWS], source, target)
+            if promote is not None:
+                part = _promoted(part, promote)
+            attributes = [_one_array(column) for column in table.slice(start, CHUNK_ROWS).columns]
+            wkb = pa.array(shapely.to_wkb(part), pa.binary())
+            yield pa.RecordBatch.from_arrays([*attributes, wkb], schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def export_filename(
@@ -479,8 +537,12 @@ def _datetime_column(series: pd.Series, *, dates_as_text: bool) -> pa.Array:
     return pa.Array.from_pandas(series)
 
 
-def _uniform_geometries(geoms: np.ndarray, layer: str) -> tuple[str, np.ndarray]:
-    """Return the layer's geometry type and the geometries promoted to it.
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    return pa.concat_arrays(column.chunks) if column.num_chunks else pa.array([], column.type)
+
+
+def _layer_geometry_type(geoms: np.ndarray, layer: str) -> tuple[str, type | None]:
+    """Return the layer's geometry type and the multi-part class single parts become.
 
     GeoPackage and Shapefile want one type per layer: polygons and multipolygons make a
     MultiPolygon layer, likewise lines and points mixed with their multi-part kind.
@@ -488,19 +550,29 @@ def _uniform_geometries(geoms: np.ndarray, layer: str) -> tuple[str, np.ndarray]
     types = shapely.get_type_id(geoms)
     kinds = set(types[~shapely.is_empty(geoms) & (types >= 0)].tolist())
     if not kinds:
-        return _EMPTY_GEOMETRY_TYPES.get(layer, "Unknown"), geoms
+        return _EMPTY_GEOMETRY_TYPES.get(layer, "Unknown"), None
     if len(kinds) == 1 and kinds <= set(_TYPE_NAMES):
-        return _TYPE_NAMES[kinds.pop()], geoms
+        return _TYPE_NAMES[kinds.pop()], None
     for single, (multi, name, cls) in _PROMOTIONS.items():
         if kinds <= {single, multi}:
-            promoted = geoms.copy()
-            for i in np.flatnonzero(types == single):
-                promoted[i] = cls([geoms[i]])
-            return name, promoted
-    return "Unknown", geoms
+            return name, cls
+    return "Unknown", None
+
+
+def _promoted(geoms: np.ndarray, cls: type) -> np.ndarray:
+    """Single parts wrapped in their multi-part class ``cls``; the rest as they are."""
+    single = {shapely.MultiPoint: 0, shapely.MultiLineString: 1, shapely.MultiPolygon: 3}[cls]
+    promoted = np.array(geoms, dtype=object)
+    for i in np.flatnonzero(shapely.get_type_id(geoms) == single):
+        promoted[i] = cls([geoms[i]])
+    return promoted
 
 
 # -- writing --------------------------------------------------------------------------
+
+
+_Rows: TypeAlias = pa.Table | pa.RecordBatchReader
+"""What the writers hand to GDAL: a whole table, or a stream of batches."""
 
 
 @dataclass(frozen=True)
@@ -522,7 +594,7 @@ class _Spec:
         }
 
 
-def _write_geojson(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
+def _write_geojson(table: _Rows, tmp: Path, spec: _Spec) -> Path:
     path = tmp / f"{spec.name}.geojson"
     with warnings.catch_warnings():  # a table has no SRS, and RFC 7946 needs none
         warnings.filterwarnings("ignore", "No SRS set on layer", RuntimeWarning)
@@ -534,10 +606,10 @@ def _write_geojson(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
             layer_options={"RFC7946": "YES"},
             **spec.geometry_args(),
         )
-    return path.read_bytes()
+    return path
 
 
-def _write_gpkg(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
+def _write_gpkg(table: _Rows, tmp: Path, spec: _Spec) -> Path:
     path = tmp / f"{spec.name}.gpkg"
     options = {"GEOMETRY_NAME": GEOMETRY_COLUMN}
     collection = COLLECTIONS.get(spec.layer)
@@ -555,7 +627,7 @@ def _write_gpkg(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
     style = read_style(spec.layer) if spec.geometry_type is not None else None
     if style is not None:
         _write_style(path, layer=spec.layer, qml=style)
-    return path.read_bytes()
+    return path
 
 
 def _write_style(path: Path, *, layer: str, qml: str) -> None:
@@ -585,7 +657,7 @@ def _write_style(path: Path, *, layer: str, qml: str) -> None:
     )
 
 
-def _write_shapefile(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
+def _write_shapefile(table: _Rows, tmp: Path, spec: _Spec) -> Path:
     folder = tmp / "shp"
     folder.mkdir()
     suffix = "shp" if spec.geometry_type is not None else "dbf"
@@ -603,17 +675,14 @@ def _write_shapefile(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
             file = folder / f"{spec.name}.{part}"
             if file.exists():
                 zipped.write(file, arcname=file.name)
-    return archive.read_bytes()
+    return archive
 
 
-def _write_kml(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
+def _write_kml(table: _Rows, tmp: Path, spec: _Spec) -> Path:
     """Write placemarks named by ``name``, else by the layer's id (kept in ExtendedData)."""
-    path = tmp / f"{spec.name}.kml"
-    if "name" not in table.column_names:
-        ids = table.column(_id_field(table, spec.layer)).cast(pa.string())
-        table = table.add_column(0, "Name", ids)  # GDAL's default name field
+    path = tmp / f"{spec.name}.kml"  # write_export has added a Name column if needed
     pyogrio.write_arrow(table, path, layer=spec.layer, driver="KML", **spec.geometry_args())
-    return path.read_bytes()
+    return path
 
 
 def _id_field(table: pa.Table, layer: str) -> str:
@@ -624,7 +693,7 @@ def _id_field(table: pa.Table, layer: str) -> str:
     return table.column_names[0]
 
 
-def _write_csv(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
+def _write_csv(table: _Rows, tmp: Path, spec: _Spec) -> Path:
     path = tmp / f"{spec.name}.csv"
     options = {"WRITE_BOM": "YES", "LINEFORMAT": "CRLF"}
     if spec.geometry_type is not None:
@@ -632,10 +701,10 @@ def _write_csv(table: pa.Table, tmp: Path, spec: _Spec) -> bytes:
     pyogrio.write_arrow(
         table, path, layer=spec.name, driver="CSV", layer_options=options, **spec.geometry_args()
     )
-    return path.read_bytes()
+    return path
 
 
-_WRITERS: dict[ExportFormat, Callable[[pa.Table, Path, _Spec], bytes]] = {
+_WRITERS: dict[ExportFormat, Callable[[_Rows, Path, _Spec], Path]] = {
     ExportFormat.GEOJSON: _write_geojson,
     ExportFormat.GPKG: _write_gpkg,
     ExportFormat.SHAPEFILE: _write_shapefile,
