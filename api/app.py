@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
+import shutil
+import tempfile
 import time
 import zlib
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -22,11 +24,18 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.figures import figures_by_cluster, figures_json
 from ccn_gis.io import load_dataset, open_store
-from ccn_gis.io.export import FORMATS, ExportFormat, export_filename, export_layer
+from ccn_gis.io.export import (
+    FORMATS,
+    ExportFile,
+    ExportFormat,
+    export_filename,
+    write_export,
+)
 from ccn_gis.publish import layer_view
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import html
@@ -55,6 +64,7 @@ from ccn_gis_api.query import (
     split_filters,
 )
 from ccn_gis_api.scenarios import install_scenario_routes, scenarios_dir
+from ccn_gis_api.tiles import TILESETS_VECTOR, install_tile_routes
 
 GEOJSON = "application/geo+json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
@@ -133,11 +143,12 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
               name="leaflet")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     landuse_by_cluster = install_landuse_routes(app, dataset, open_store(settings.layers))
+    install_tile_routes(app, catalog)
     install_scenario_routes(app, dataset, open_store(settings.layers),
                             scenarios_dir(settings.layers))
     map_page = (static / "map.html").read_text(encoding="utf-8")
     map_page = map_page.replace("{{title}}", f"Cụm công nghiệp {province}").replace(
-        "{{province}}", province)
+        "{{province}}", province).replace("{{tiles_above}}", str(settings.map_tiles_above))
 
     def collection_or_404(collection_id: str) -> ServedCollection:
         if collection_id not in catalog.collections:
@@ -203,6 +214,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             {"href": _url(request, f"{path}/items", f="html"), "rel": "items",
              "type": "text/html", "title": f"{c.info.title_vi} — HTML"},
         ]
+        if c.geometries is not None:
+            links.append({"href": _url(request, f"{path}/tiles"), "rel": TILESETS_VECTOR,
+                          "type": "application/json",
+                          "title": f"{c.info.title_vi} — vector tiles (MVT)"})
         for fmt, info in FORMATS.items():
             if fmt is ExportFormat.KML and c.geometries is None:
                 continue
@@ -342,7 +357,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         f: FormatQuery = None,
     ) -> Response:
         c = collection_or_404(collection_id)
-        position = c.position.get(feature_id)
+        position = c.position_of(feature_id)
         if position is None:
             raise StarletteHTTPException(404, f"no feature {feature_id!r} in {c.name}")
         feature = orjson.loads(c.features[position])
@@ -393,11 +408,18 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             return _streamed_geojson(request, c, positions,
                                      export_filename(c.name, format, basename=basename))
         frame = layer_view(dataset, c.name).iloc[positions]
+        folder = FilePath(tempfile.mkdtemp(prefix="ccn-gis-download-"))
         try:
-            export = export_layer(frame, layer=c.name, fmt=format, crs=crs, basename=basename)
-        except ValueError as err:
+            export = write_export(frame, folder, layer=c.name, fmt=format, crs=crs,
+                                  basename=basename)
+        except ValueError as err:  # e.g. KML of a table without geometry
+            shutil.rmtree(folder, ignore_errors=True)
             raise BadRequest(str(err)) from err
-        return _attachment(request, export.content, export.media_type, export.filename)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        del frame
+        return _file_attachment(request, export, folder)
 
     # ----------------------------------------------------------------- figures
     @app.get("/stats", operation_id="getStats", tags=["Figures"],
@@ -463,14 +485,35 @@ def _streamed_geojson(
                              media_type="application/geo+json", headers=headers)
 
 
-def _attachment(request: Request, body: bytes, media_type: str, filename: str) -> Response:
-    """A download, gzip-compressed when the client accepts it."""
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"',
+FILE_CHUNK = 1 << 20  # bytes read at a time from a written download
+
+
+def _file_attachment(request: Request, export: ExportFile, folder: FilePath
+                     ) -> StreamingResponse:
+    """A written download streamed from disk (gzip on request), its folder removed after.
+
+    The file is never read into memory whole: a GeoPackage of 500,000 parcels would
+    otherwise add its size, and again its compressed size, to the server's memory.
+    """
+    compress = ("gzip" in request.headers.get("accept-encoding", "")
+                and export.path.stat().st_size > 1024)
+
+    def chunks() -> Iterator[bytes]:
+        packer = zlib.compressobj(5, zlib.DEFLATED, 31) if compress else None
+        with export.path.open("rb") as file:
+            while chunk := file.read(FILE_CHUNK):
+                yield packer.compress(chunk) if packer else chunk
+        if packer:
+            yield packer.flush()
+
+    headers = {"Content-Disposition": f'attachment; filename="{export.filename}"',
                "Vary": "Accept-Encoding"}
-    if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:
-        body = gzip.compress(body, compresslevel=5)
+    if compress:
         headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type=media_type, headers=headers)
+    else:
+        headers["Content-Length"] = str(export.path.stat().st_size)
+    return StreamingResponse(chunks(), media_type=export.media_type, headers=headers,
+                             background=BackgroundTask(shutil.rmtree, folder, True))
 
 
 def _dumps(value: Any) -> bytes:

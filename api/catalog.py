@@ -8,7 +8,7 @@ features; here each feature's bytes are made once at start-up (``shapely.to_geoj
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -67,23 +67,84 @@ def rfc7946_geometries(geoms: np.ndarray, src_crs: Any) -> np.ndarray:
     return shapely.transform(lonlat, lambda xy: np.round(xy, COORDINATE_DECIMALS))
 
 
+CHUNK = 50_000  # features made into GeoJSON at a time: the WGS84 copies never pile up
+
+
 @dataclass
 class ServedCollection:
-    """One collection ready to serve: its rows, WGS84 geometries and feature bytes."""
+    """One collection ready to serve: its rows, feature bytes and spatial index.
+
+    Geometries stay in the area CRS, shared with the dataset: a second, WGS84 copy of
+    500,000 parcels would cost about 500 MB. Their WGS84 GeoJSON is made once, in
+    chunks, into ``features``; boxes given in other CRSs are reprojected to the index's
+    CRS instead (:meth:`query_box`).
+    """
 
     info: Collection
     frame: pd.DataFrame  # attributes only, positional rows
     ids: np.ndarray  # feature ids as text
-    geometries: np.ndarray | None  # WGS84
+    geometries: np.ndarray | None  # in ``crs``, the dataset's area CRS
+    crs: str | None
     features: list[bytes]
     tree: shapely.STRtree | None
-    bbox: tuple[float, float, float, float] | None
+    bbox: tuple[float, float, float, float] | None  # WGS84
     interval: tuple[str | None, str | None] | None
-    position: dict[str, int]
+    position: pd.Index  # feature id → position
+    _extents: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.info.name
+
+    @property
+    def has_geometry(self) -> bool:
+        return self.geometries is not None
+
+    def position_of(self, feature_id: str) -> int | None:
+        """The position of feature ``feature_id``, or None when there is none."""
+        found = self.position.get_indexer([feature_id])[0]
+        return int(found) if found >= 0 else None
+
+    def query_box(self, bounds: tuple[float, float, float, float], crs: Any = WGS84
+                  ) -> np.ndarray:
+        """Positions, in layer order, of the features whose geometry meets the box
+        ``(west, south, east, north)`` given in ``crs``.
+
+        The box is cut to the layer's extent (so that a world-sized box stays
+        projectable), its edges densified and reprojected to the area CRS, where the
+        index answers exactly.
+        """
+        if self.tree is None or self.geometries is None or not len(self.geometries):
+            return np.empty(0, dtype=np.intp)
+        west, south, east, north = bounds
+        e_west, e_south, e_east, e_north = self._extent_in(crs)
+        west, south = max(west, e_west), max(south, e_south)
+        east, north = min(east, e_east), min(north, e_north)
+        if west > east or south > north:
+            return np.empty(0, dtype=np.intp)
+        box = shapely.box(west, south, east, north)
+        step = max(east - west, north - south) / EDGE_POINTS
+        if step > 0:
+            box = shapely.segmentize(box, step)
+        area_box = transform_geometries(np.array([box]), crs, self.crs)[0]
+        return np.sort(self.tree.query(area_box, predicate="intersects"))
+
+    def _extent_in(self, crs: Any) -> tuple[float, float, float, float]:
+        """The layer's bounds in ``crs``, with a margin of 1 %."""
+        key = str(crs)
+        if key not in self._extents:
+            assert self.geometries is not None
+            outline = shapely.box(*shapely.total_bounds(self.geometries))
+            outline = shapely.segmentize(outline, max(outline.length / 4 / EDGE_POINTS, 1.0))
+            west, south, east, north = shapely.total_bounds(
+                transform_geometries(np.array([outline]), self.crs, crs))
+            margin = 0.01 * max(east - west, north - south, 1e-9)
+            self._extents[key] = (west - margin, south - margin, east + margin,
+                                  north + margin)
+        return self._extents[key]
+
+
+EDGE_POINTS = 64  # points per edge of a box reprojected to the area CRS
 
 
 def build_collection(dataset: Dataset, name: str) -> ServedCollection:
@@ -91,31 +152,41 @@ def build_collection(dataset: Dataset, name: str) -> ServedCollection:
     info = COLLECTIONS[name]
     view = layer_view(dataset, name).reset_index(drop=True)
     geometries = None
-    geojson: list[str] | np.ndarray
     if "geometry" in view.columns:
-        geoms = np.asarray(view.geometry.array, dtype=object)
-        geometries = rfc7946_geometries(geoms, dataset.settings.area_crs)
-        geojson = shapely.to_geojson(geometries)
+        geometries = np.asarray(view.geometry.array, dtype=object)
         attributes = pd.DataFrame(view.drop(columns="geometry"))
     else:
-        geojson = ["null"] * len(view)
         attributes = pd.DataFrame(view)
+    del view
     ids = attributes[info.id_field].astype(str).to_numpy()
-    columns = json_columns(attributes)
-    keys = list(columns.columns)
-    records = [dict(zip(keys, row, strict=True))
-               for row in zip(*(columns[k].tolist() for k in keys), strict=True)]
-    features = [
-        b'{"type":"Feature","id":' + orjson.dumps(fid) + b',"geometry":'
-        + (g.encode() if isinstance(g, str) else b"null") + b',"properties":'
-        + orjson.dumps(props, option=orjson.OPT_SERIALIZE_NUMPY) + b"}"
-        for fid, g, props in zip(ids, geojson, records, strict=True)
-    ]
+    area_crs = dataset.settings.area_crs
+    features: list[bytes] = []
+    bounds = []
+    for start in range(0, len(attributes), CHUNK):
+        rows = slice(start, start + CHUNK)
+        columns = json_columns(attributes.iloc[rows])
+        keys = list(columns.columns)
+        records = [dict(zip(keys, row, strict=True))
+                   for row in zip(*(columns[k].tolist() for k in keys), strict=True)]
+        geojson: list[str] | np.ndarray = ["null"] * len(records)
+        if geometries is not None:
+            lonlat = rfc7946_geometries(geometries[rows], area_crs)
+            geojson = shapely.to_geojson(lonlat)
+            bounds.append(shapely.total_bounds(lonlat))
+        features.extend(
+            b'{"type":"Feature","id":' + orjson.dumps(fid) + b',"geometry":'
+            + (g.encode() if isinstance(g, str) else b"null") + b',"properties":'
+            + orjson.dumps(props, option=orjson.OPT_SERIALIZE_NUMPY) + b"}"
+            for fid, g, props in zip(ids[rows], geojson, records, strict=True)
+        )
     tree = shapely.STRtree(geometries) if geometries is not None else None
     bbox = None
-    if geometries is not None and len(geometries):
-        west, south, east, north = shapely.total_bounds(geometries)
-        bbox = (float(west), float(south), float(east), float(north))
+    if bounds:
+        edges = np.array(bounds)
+        bbox = (float(np.nanmin(edges[:, 0])), float(np.nanmin(edges[:, 1])),
+                float(np.nanmax(edges[:, 2])), float(np.nanmax(edges[:, 3])))
+        if any(np.isnan(bbox)):
+            bbox = None
     interval = None
     if info.date_field and info.date_field in attributes.columns:
         dates = attributes[info.date_field].dropna()
@@ -124,9 +195,9 @@ def build_collection(dataset: Dataset, name: str) -> ServedCollection:
             if len(dates) else (None, None)
         )
     return ServedCollection(
-        info=info, frame=attributes, ids=ids, geometries=geometries, features=features,
-        tree=tree, bbox=bbox, interval=interval,
-        position={fid: i for i, fid in enumerate(ids)},
+        info=info, frame=attributes, ids=ids, geometries=geometries,
+        crs=area_crs if geometries is not None else None, features=features,
+        tree=tree, bbox=bbox, interval=interval, position=pd.Index(ids),
     )
 
 

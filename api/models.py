@@ -83,6 +83,39 @@ class FeatureCollection(BaseModel):
     links: list[Link]
 
 
+class TileLink(Link):
+    """A link of OGC API – Tiles; ``templated`` marks a URL template."""
+
+    templated: bool | None = None
+
+
+class TileSetItem(BaseModel):
+    """A tileset in a list (OGC API – Tiles): its tiling scheme and links."""
+
+    title: str | None = None
+    dataType: str
+    crs: str
+    tileMatrixSetURI: str
+    links: list[TileLink]
+
+
+class TileSets(BaseModel):
+    """The tilesets of a collection."""
+
+    links: list[Link]
+    tilesets: list[TileSetItem]
+
+
+class TileSet(TileSetItem):
+    """A tileset's metadata: zooms and rows/columns covered, extent, the layers and fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    layers: list[dict[str, Any]]
+    boundingBox: dict[str, Any] | None = None
+    tileMatrixSetLimits: list[dict[str, Any]] | None = None
+
+
 class Problem(BaseModel):
     """An error: what was wrong with the request and what is allowed."""
 

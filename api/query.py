@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from ccn_gis_api.catalog import ServedCollection
 
@@ -144,9 +143,7 @@ def select(
     if bbox is not None:
         if collection.tree is None:
             raise BadRequest(f"bbox: the collection {collection.name} has no geometry")
-        hits = collection.tree.query(
-            shapely.box(bbox.west, bbox.south, bbox.east, bbox.north), predicate="intersects"
-        )
+        hits = collection.query_box((bbox.west, bbox.south, bbox.east, bbox.north))
         inside = np.zeros(len(mask), dtype=bool)
         inside[hits] = True
         mask &= inside

@@ -24,15 +24,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server():
+def _serve(env: dict[str, str] | None = None):
     """``ccn-gis serve`` on the sample, as a user starts it; yields its base URL."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ccn_gis.cli", "serve", "--layers", str(SAMPLE),
          "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -49,3 +48,16 @@ def live_server():
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """``ccn-gis serve`` on the sample, as a user starts it; yields its base URL."""
+    yield from _serve()
+
+
+@pytest.fixture(scope="session")
+def live_server_tiled():
+    """The same with ``CCN_GIS_MAP_TILES_ABOVE=1000``: the map draws the 1,513 parcels from
+    vector tiles, the smaller layers from GeoJSON."""
+    yield from _serve({"CCN_GIS_MAP_TILES_ABOVE": "1000"})

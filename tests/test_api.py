@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -251,3 +252,33 @@ def test_cache_validators(client):
     assert client.get(url + "&offset=5").headers["etag"] != tag
     assert client.get(url, headers={"accept": "text/html"}).headers["etag"] != tag
     assert client.get("/collections/nope").headers.get("etag") is None  # only for 200s
+
+
+@pytest.fixture(scope="module")
+def parcels_wgs84():
+    return gpd.read_file(SAMPLE, layer="parcels", engine="pyogrio").to_crs(4326)
+
+
+@pytest.mark.parametrize("bbox", [
+    (106.30, 20.40, 106.42, 20.52),  # a part of the province
+    (106.3230, 20.4755, 106.3262, 20.4780),  # a few parcels, cut by the edges
+    (-180, -90, 180, 90),  # the world: every parcel, although TM-3 cannot hold it
+    (100.0, 5.0, 100.1, 5.1),  # the sea off Malaysia: none
+])
+def test_bbox_answers_as_geopandas_in_wgs84(client, parcels_wgs84, bbox):
+    """The index lives in the area CRS; the WGS84 box is reprojected to it. The answer is
+    that of geopandas intersecting WGS84 geometries with the box, but for parcels that
+    only come within a centimetre of its edge."""
+    box = shapely.box(*bbox)
+    expected = set(parcels_wgs84.parcel_id[parcels_wgs84.intersects(box)])
+    unsure = set(parcels_wgs84.parcel_id[
+        parcels_wgs84.intersects(box.buffer(2e-7)) & ~parcels_wgs84.intersects(box.buffer(-2e-7))])
+    body = client.get("/collections/parcels/items",
+                      params={"bbox": ",".join(map(str, bbox)), "limit": 10_000}).json()
+    found = {f["id"] for f in body["features"]}
+    assert found ^ expected <= unsure
+    assert body["numberMatched"] == len(found)
+    if bbox[0] == -180:
+        assert len(found) == len(parcels_wgs84)
+    if bbox[0] == 100.0:
+        assert not found

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -121,3 +122,37 @@ def test_geojson_download_is_compressed_on_request(client):
     assert zipped.json() == plain.json()  # httpx decompresses
     assert zipped.num_bytes_downloaded < len(plain.content) / 3
     assert len(plain.json()["features"]) == 1513
+
+
+def _download_folders() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("ccn-gis-download-*")}
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "csv"])
+def test_written_downloads_stream_from_disk_and_clean_up(client, tmp_path, fmt):
+    before = _download_folders()
+    plain = client.get("/collections/parcels/download", params={"format": fmt, "crs": "EPSG:9209"},
+                       headers={"accept-encoding": "identity"})
+    zipped = client.get("/collections/parcels/download", params={"format": fmt, "crs": "EPSG:9209"},
+                        headers={"accept-encoding": "gzip"})
+    assert plain.status_code == zipped.status_code == 200
+    assert int(plain.headers["content-length"]) == len(plain.content)
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.num_bytes_downloaded < len(zipped.content)  # httpx decompresses
+    assert _download_folders() == before, "the written file's folder is removed once sent"
+    suffix = SUFFIX[plain.headers["content-type"].split(";")[0]]
+    frames = []
+    for name, response in (("plain", plain), ("zipped", zipped)):
+        path = tmp_path / f"{name}.{suffix}"
+        path.write_bytes(response.content)
+        frames.append(pyogrio.read_dataframe(_gdal_path(path), read_geometry=False,
+                                             layer="parcels" if fmt == "gpkg" else None))
+    assert len(frames[0]) == 1513
+    assert frames[0].equals(frames[1])
+
+
+def test_refused_download_leaves_no_folder(client):
+    before = _download_folders()
+    response = client.get("/collections/projects/download", params={"format": "kml"})
+    assert response.status_code == 400 and "KML" in response.json()["description"]
+    assert _download_folders() == before

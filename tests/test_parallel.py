@@ -46,7 +46,7 @@ def test_query_pairs_equals_one_query(split_small):
     left, right = parallel.query_pairs(tree, geoms, predicate="intersects")
     expected = tree.query(geoms, predicate="intersects")
     assert len(left) > len(geoms), "squares overlap their neighbours, not only themselves"
-    assert sorted(zip(left, right)) == sorted(zip(*expected))
+    assert sorted(zip(left, right, strict=True)) == sorted(zip(*expected, strict=True))
 
 
 def test_small_arrays_are_not_split(monkeypatch):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from shapely.geometry import shape
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "test-output"
@@ -204,4 +205,87 @@ def test_scenario_layer_findings_and_language(page, live_server):
     page.locator("#scenario-select").select_option("")
     assert page.locator("path.ccn-scenario").count() == 0
     assert page.locator("#scenario-findings").inner_text() == ""
+    assert page.errors == []
+
+
+TILE = re.compile(r"/collections/(\w+)/tiles/WebMercatorQuad/(\d+)/(\d+)/(\d+)$")
+
+
+@pytest.fixture
+def tiled_page(browser, live_server_tiled):
+    """The map of a server that tiles layers above 1,000 features: the parcels."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.errors, page.tiles, page.urls = [], [], []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("request", lambda r: page.urls.append(r.url))
+    page.on("response", lambda r: page.tiles.append(r) if TILE.search(r.url) else None)
+    page.goto(f"{live_server_tiled}/")
+    page.wait_for_function("window.ccn !== undefined")
+    assert page.evaluate("window.ccn.ready") is True
+    yield page
+    context.close()
+
+
+def _click_at(page: Page, lat: float, lon: float) -> None:
+    x, y = page.evaluate(
+        """([lat, lon]) => {
+            const p = window.ccn.map.latLngToContainerPoint([lat, lon]);
+            const box = window.ccn.map.getContainer().getBoundingClientRect();
+            return [p.x + box.left, p.y + box.top];
+        }""", [lat, lon])
+    page.mouse.click(x, y)
+
+
+def test_big_layers_come_as_vector_tiles(tiled_page, live_server_tiled):
+    page = tiled_page
+    assert page.evaluate("window.ccn.tiled()") == ["parcels"]
+    counts = page.evaluate("window.ccn.counts()")
+    assert counts["clusters"] == 66 and counts["admin_units"] == 10  # small: GeoJSON
+    assert not [u for u in page.urls if "/collections/parcels/items?limit=10000" in u]
+    assert page.locator("path.ccn-parcels").count() == 0  # province view: below zoom 13
+
+    parcel = page.request.get(f"{live_server_tiled}/collections/parcels/items/TB-35-P032").json()
+    point = shape(parcel["geometry"]).representative_point()
+    page.evaluate(f"window.ccn.map.setView([{point.y}, {point.x}], 16, {{animate: false}})")
+    page.wait_for_function("window.ccn.counts().parcels > 10")
+    drawn = page.locator(".leaflet-ccnTiles-pane svg path.ccn-parcels")
+    page.wait_for_function("document.querySelectorAll('.leaflet-ccnTiles-pane svg').length > 0")
+    assert drawn.count() == page.evaluate("window.ccn.counts().parcels") > 10
+    loaded = [r for r in page.tiles if r.status == 200]
+    assert loaded and all(r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+                          for r in loaded)
+    assert {TILE.search(r.url).group(1) for r in page.tiles} == {"parcels"}
+    assert all(int(TILE.search(r.url).group(2)) >= 13 for r in page.tiles)
+    colours = set(drawn.evaluate_all("paths => paths.map(p => p.getAttribute('fill'))"))
+    assert "#d7191c" in colours  # leased, as the GeoJSON parcels are coloured
+
+    _click_at(page, point.y, point.x)
+    page.wait_for_selector(".leaflet-popup-content")
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert "TB-35-P032" in popup and "Loại đất" in popup and "Đất công nghiệp" in popup
+    assert "Tình trạng" in popup and re.search(r"\d,\d{2} ha", popup), popup
+    assert page.locator("#figures-title").inner_text().startswith("Số liệu cụm công nghiệp")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "web_map_tiles.png"))
+
+    page.locator("#parcel-colour").select_option("land_use")
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.leaflet-ccnTiles-pane path.ccn-parcels')]
+                 .some(p => p.getAttribute('fill') === '#9e6bd6')""")  # industrial
+    assert "Lô đất — Loại đất" in page.locator("#legend").inner_text()
+
+    page.locator('input[data-layer="parcels"]').uncheck()
+    assert drawn.count() == 0 and "Lô đất" not in page.locator("#legend").inner_text()
+    page.locator('input[data-layer="parcels"]').check()
+    page.wait_for_function("window.ccn.counts().parcels > 10")
+
+    page.locator("#lang-en").click()
+    page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
+    _click_at(page, point.y, point.x)
+    page.wait_for_selector(".leaflet-popup-content")
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert "TB-35-P032" in popup and "Land use" in popup and "Industrial" in popup, popup
+    assert re.search(r"\d\.\d{2} ha", popup), popup
     assert page.errors == []

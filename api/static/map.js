@@ -113,10 +113,22 @@ const COLOURS = {
 };
 const LAYER_ORDER = ["admin_units", "approved_extents", "clusters", "parcels"];
 const PARCEL_ZOOM = 13; /* parcels are drawn from this zoom on: below it they hide the clusters */
+const ID_FIELDS = { admin_units: "code", clusters: "cluster_id", approved_extents: "extent_id", parcels: "parcel_id" };
+/* A layer with more features than this is drawn from vector tiles (the server's
+ * map_tiles_above setting, written into the page); smaller ones are loaded whole as GeoJSON. */
+const TILES_ABOVE = (() => {
+  const value = Number.parseInt(document.body.dataset.tilesAbove, 10);
+  return Number.isFinite(value) ? value : 20000;
+})();
+
+/* Leaflet.VectorGrid 1.3.0 calls L.DomEvent.fakeStop, which Leaflet 1.8 removed: mark the
+ * event stopped, as Leaflet 1.9 itself does, so that the map does not handle it twice. */
+if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = (e) => { e._stopped = true; };
 
 const state = {
   lang: "vi", asOf: "", parcelColour: "lease_status", unit: "", cluster: null,
   data: {}, collections: {}, stats: null, units: [], clusterStats: {}, layers: {},
+  tiled: {}, /* layers drawn from vector tiles: name → the style inputs they were drawn with */
   landuseClasses: [], clusterLanduse: {},
   /* the 2030 scenario shown: its check (findings, answers) and its clusters at the horizon */
   scenario: { list: [], id: "", loaded: "", result: null, data: null, layer: null, focus: null, error: "" },
@@ -201,8 +213,11 @@ function unitVisible(props) {
     return (!props.valid_from || props.valid_from <= state.asOf)
       && (!props.valid_to || props.valid_to >= state.asOf);
   }
-  const planned = new Set(state.data.clusters.features.map((f) => f.properties.admin_code));
-  const parents = new Set((state.data.admin_units?.features || [])
+  const planned = new Set(state.data.clusters
+    ? state.data.clusters.features.map((f) => f.properties.admin_code)
+    : Object.values(state.clusterStats).map((c) => c.admin_code));
+  if (!state.data.admin_units) return true; /* tiled units: their parents are not known here */
+  const parents = new Set(state.data.admin_units.features
     .filter((f) => planned.has(f.properties.code)).map((f) => f.properties.parent_code));
   return planned.has(props.code) || parents.has(props.code);
 }
@@ -294,10 +309,57 @@ function buildLayer(name) {
   return layer;
 }
 
+/* A big layer from the server's Mapbox vector tiles (Leaflet.VectorGrid, SVG per tile):
+ * same colours as the GeoJSON layers; a click fetches the feature for its popup. */
+function buildTiledLayer(name, tileset) {
+  const template = tileset.links.find((link) => link.rel === "item").href
+    .replace("{tileMatrix}", "{z}").replace("{tileRow}", "{y}").replace("{tileCol}", "{x}");
+  const tiledFrom = Number(tileset.layers[0].minTileMatrix);
+  const idField = ID_FIELDS[name];
+  const layer = L.vectorGrid.protobuf(template, {
+    pane: "ccnTiles", interactive: true, maxZoom: 22, zIndex: LAYER_ORDER.indexOf(name),
+    minZoom: Math.max(tiledFrom, name === "parcels" ? PARCEL_ZOOM : 0),
+    vectorTileLayerStyles: { [name]: (props) => tiledStyle(name, props) },
+    getFeatureId: (feature) => feature.properties[idField],
+  });
+  layer.on("click", async (e) => {
+    const id = e.layer.properties[idField];
+    const feature = await getJSON(`/collections/${name}/items/${encodeURIComponent(id)}`);
+    L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(popup(name, feature.properties)).openOn(map);
+    if (name === "clusters" || name === "parcels") selectCluster(feature.properties.cluster_id);
+    if (name === "admin_units") selectUnit(feature.properties.code);
+  });
+  state.layers[name] = layer;
+  state.tiled[name] = styleInputs(name);
+  return layer;
+}
+
+function tiledStyle(name, props) {
+  const s = style(name, props);
+  return { ...s, fill: s.fill !== false, className: `${s.className} ccn-tiled` };
+}
+
+/* What a layer's colours depend on: a tiled layer is redrawn only when these change. */
+function styleInputs(name) {
+  return JSON.stringify({ admin_units: [state.asOf, state.unit], clusters: [state.asOf, state.cluster],
+    approved_extents: [state.asOf], parcels: [state.asOf, state.parcelColour] }[name] || []);
+}
+
 function restyle() {
   for (const [name, layer] of Object.entries(state.layers)) {
-    if (name !== "landuse") layer.setStyle((feature) => style(name, feature.properties));
+    if (name === "landuse") continue;
+    if (!state.tiled[name]) {
+      layer.setStyle((feature) => style(name, feature.properties));
+    } else if (state.tiled[name] !== styleInputs(name)) {
+      state.tiled[name] = styleInputs(name);
+      layer.redraw();
+    }
   }
+}
+
+/* Features drawn by a tiled layer: those of the tiles on screen (one feature may be in two). */
+function tiledCount(layer) {
+  return Object.values(layer._vectorTiles || {}).reduce((n, tile) => n + Object.keys(tile._features || {}).length, 0);
 }
 
 function legend() {
@@ -549,7 +611,7 @@ function selectUnit(code) {
   restyle();
   renderFigures();
   const layer = state.layers.admin_units;
-  if (code && layer) {
+  if (code && layer && !state.tiled.admin_units) {
     layer.eachLayer((l) => { if (l.feature.properties.code === code) map.fitBounds(l.getBounds()); });
   }
 }
@@ -569,7 +631,9 @@ async function setAsOf(value) {
   legend();
 }
 
-const map = L.map("map", { preferCanvas: false, zoomControl: true });
+/* minZoom 0: a tiled layer's own minimum zoom must not become the map's */
+const map = L.map("map", { preferCanvas: false, zoomControl: true, minZoom: 0 });
+map.createPane("ccnTiles").style.zIndex = 450; /* tiled layers: above the GeoJSON ones, below popups */
 const osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
   maxZoom: 19, attribution: "© OpenStreetMap contributors",
 });
@@ -589,10 +653,11 @@ async function start() {
   }
   for (const c of collections.collections) state.collections[c.id] = c;
   const names = LAYER_ORDER.filter((n) => state.collections[n]);
-  const data = await Promise.all(names.map(readCollection));
-  names.forEach((n, i) => { state.data[n] = data[i]; });
-  for (const name of names) {
-    const layer = buildLayer(name);
+  const tilesets = await Promise.all(names.map(tilesetIfBig));
+  const data = await Promise.all(names.map((n, i) => (tilesets[i] ? null : readCollection(n))));
+  names.forEach((n, i) => { if (data[i]) state.data[n] = data[i]; });
+  for (const [i, name] of names.entries()) {
+    const layer = tilesets[i] ? buildTiledLayer(name, tilesets[i]) : buildLayer(name);
     const box = document.querySelector(`input[data-layer="${name}"]`);
     if (box && box.checked) layer.addTo(map);
     if (box) {
@@ -604,9 +669,11 @@ async function start() {
       });
     }
   }
-  const bounds = state.layers.clusters.getBounds();
+  const bounds = layerBounds("clusters");
   map.fitBounds(bounds.isValid() ? bounds.pad(0.1) : [[20.2, 106.0], [20.8, 106.7]]);
-  map.on("zoomend", () => { if (state.layers.parcels) state.layers.parcels.setStyle((f) => style("parcels", f.properties)); });
+  map.on("zoomend", () => {
+    if (state.layers.parcels && !state.tiled.parcels) state.layers.parcels.setStyle((f) => style("parcels", f.properties));
+  });
   document.getElementById("lang-vi").addEventListener("click", () => { state.lang = "vi"; applyLanguage(); });
   document.getElementById("lang-en").addEventListener("click", () => { state.lang = "en"; applyLanguage(); });
   document.getElementById("parcel-colour").addEventListener("change", (e) => { state.parcelColour = e.target.value; restyle(); legend(); });
@@ -621,12 +688,30 @@ async function start() {
   renderDownloads();
 }
 
+/* A big layer's tileset (its count is above TILES_ABOVE and the server tiles it), else null. */
+async function tilesetIfBig(name) {
+  const tiles = (state.collections[name].links || []).find((link) => link.rel.endsWith("/tilesets-vector"));
+  if (!tiles) return null;
+  const probe = await getJSON(`/collections/${name}/items?limit=1`);
+  if (probe.numberMatched <= TILES_ABOVE) return null;
+  const list = await getJSON(tiles.href);
+  const entry = list.tilesets.find((s) => s.tileMatrixSetURI.endsWith("/WebMercatorQuad"));
+  return entry ? getJSON(entry.links.find((link) => link.rel === "self").href) : null;
+}
+
+function layerBounds(name) {
+  if (!state.tiled[name]) return state.layers[name].getBounds();
+  const box = state.collections[name].extent?.spatial?.bbox?.[0];
+  return box ? L.latLngBounds([box[1], box[0]], [box[3], box[2]]) : L.latLngBounds([]);
+}
+
 /* For people and tests alike: what is on the map. */
 window.ccn = {
   map,
   ready: start().then(() => true),
   counts: () => Object.fromEntries(Object.entries(state.layers).filter(([n]) => n !== "landuse")
-    .map(([n, l]) => [n, l.getLayers().length])),
+    .map(([n, l]) => [n, state.tiled[n] ? tiledCount(l) : l.getLayers().length])),
+  tiled: () => Object.keys(state.tiled),
   state,
   selectScenario,
   scenarioCount: () => (state.scenario.layer ? state.scenario.layer.getLayers().filter((l) => l.feature.properties.in_plan).length : 0),

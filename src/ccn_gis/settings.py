@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as _PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -176,9 +176,13 @@ class AppSettings(BaseSettings):
 
     Read from arguments or from the environment with the prefix ``CCN_GIS_``,
     for example ``CCN_GIS_LAYERS=/data/nam_dinh.gpkg``.
+
+    ``map_tiles_above``: the web map draws a layer with more features than this from
+    vector tiles instead of loading all of it as GeoJSON (``CCN_GIS_MAP_TILES_ABOVE``).
     """
 
     model_config = SettingsConfigDict(env_prefix="CCN_GIS_", frozen=True)
 
     layers: Path = Path("layers/thai_binh.gpkg")
     lang: Lang | None = None
+    map_tiles_above: int = Field(default=20_000, ge=0)
