@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import sys
@@ -114,6 +115,8 @@ SPECS = [
          "higher", "pygeoapi, SQLiteGPKG provider, same file, 8 clients",
          "≥ 500 req/s and ≥ 30×",
          lambda v, r: [None if v is None else v >= 500, None if r is None else r >= 30]),
+    Spec("map_tiles_z13", "Map tile (MVT) of the parcels at zoom 13, the web map's first "
+         "parcel zoom, each tile requested once (not cached)", "ms", "lower", None, "—"),
     Spec("download_geojson_province", "Parcels of one province as GeoJSON "
          "(`/download?format=geojson&bbox=…`)", "s", "lower", "`ogr2ogr -f GeoJSON` (floor)",
          "< 1 s", _under(1.0)),
@@ -464,6 +467,10 @@ class Runner:
         side = throughput.ccn if who == "ccn" else throughput.baseline
         self.side(side, lambda s: self.throughput(base, paths, s, who), f"{who} throughput")
         if who == "ccn":
+            self.side(self.results["map_tiles_z13"].ccn,
+                      lambda s: latencies(client, tile_paths(self.manifest["map_views"], 13),
+                                          count=200, side=s, budget=self.args.budget),
+                      "map tiles z13")
             self.downloads(client)
 
     def throughput(self, base: str, paths: list[str], side: Side, who: str) -> list[float]:
@@ -641,6 +648,19 @@ class Runner:
 
 class SkipError(Exception):
     """A side that cannot run here (its environment is missing)."""
+
+
+def tile_paths(views: list[list[float]], z: int) -> list[str]:
+    """The distinct parcel tiles (``/tiles/WebMercatorQuad/z/y/x``) at the views' centres."""
+    paths = []
+    for west, south, east, north in views:
+        lon, lat = math.radians((west + east) / 2), math.radians((south + north) / 2)
+        x = int((math.degrees(lon) + 180.0) / 360.0 * 2**z)
+        y = int((1.0 - math.asinh(math.tan(lat)) / math.pi) / 2.0 * 2**z)
+        path = f"/collections/parcels/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        if path not in paths:
+            paths.append(path)
+    return paths
 
 
 def compare_figures(ours: Path, theirs: Path) -> str:
