@@ -224,3 +224,25 @@ def test_the_report_is_vietnamese_with_an_english_option(tmp_path):
     assert "What to do: did you mean 'industrial'?" in en
     problems = [p.to_dict() for p in validate_store(path)]
     assert all(p["message_vi"] and p["hint_vi"] for p in problems)
+
+
+@pytest.mark.parametrize("source", ["sample", "tiny"])
+def test_bulk_read_is_pyogrios_read_dataframe(tmp_path, source):
+    """The store decodes geometries straight from Arrow; the frame must be the one
+    ``pyogrio.read_dataframe`` gives: values, dtypes, fid index, geometry and CRS."""
+    import pyogrio
+
+    from ccn_gis.io.gpkg import _read_arrow_frame
+
+    path = (Path(__file__).resolve().parents[1] / "layers" / "thai_binh.gpkg"
+            if source == "sample" else write_layers(tmp_path / "tiny.gpkg", tiny_layers(),
+                                                    crs={"parcels": "EPSG:4326"}))
+    for name, _ in pyogrio.list_layers(path):
+        expected = pyogrio.read_dataframe(path, layer=name, fid_as_index=True, use_arrow=True)
+        got = _read_arrow_frame(path, name)
+        assert got.equals(expected), name
+        assert list(got.dtypes) == list(expected.dtypes), name
+        assert got.index.name == expected.index.name == "fid"
+        if "geometry" in expected.columns:
+            assert got.crs == expected.crs and got.geometry.name == expected.geometry.name
+            assert got.geometry.geom_equals_exact(expected.geometry, 0).all()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -79,7 +79,16 @@ class Figures:
 
     def to_dict(self) -> dict:
         """Return the figures with the keys of DATA_MODEL.md, ready for JSON."""
-        return asdict(self)
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses as dicts, all the way down (``asdict`` without its deep copies)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -228,7 +237,9 @@ def _rate(numerator: float, denominator: float) -> float | None:
     return float(numerator / denominator) if denominator > 0 else None
 
 
-def _figures(sums: Mapping[str, Any], promotion: pd.DataFrame | None) -> Figures:
+def _figures(sums: Mapping[str, Any],
+             promotion: Mapping[str, Mapping[str, float]] | None) -> Figures:
+    """The figures from the sums of cluster rows, and promotion sums by programme."""
     s = {k: float(sums.get(k, 0.0)) for k in _SUMS}
     return Figures(
         planned=StageFigure(int(sums.get("planned", 0)), s["planned_ha"]),
@@ -255,11 +266,10 @@ def _figures(sums: Mapping[str, Any], promotion: pd.DataFrame | None) -> Figures
     )
 
 
-def _programmes(promotion: pd.DataFrame) -> dict[str, ProgrammeFigures]:
-    sums = promotion.groupby(level="programme").sum() if len(promotion) else promotion
+def _programmes(sums: Mapping[str, Mapping[str, float]]) -> dict[str, ProgrammeFigures]:
     result = {}
     for programme in Programme.values():
-        row = sums.loc[programme] if programme in sums.index else None
+        row = sums.get(programme)
         result[programme] = ProgrammeFigures(
             activities=int(row["activities"]) if row is not None else 0,
             participants=int(round(row["participants"])) if row is not None else 0,
@@ -281,7 +291,9 @@ def province_figures(dataset: Dataset, /, *, as_of: dt.date | None = None) -> Fi
     table = cluster_table(dataset, as_of=as_of)
     sums = table[list(_SUMS)].sum()
     sums["planned"] = len(table)
-    return _figures(sums, promotion_table(dataset, as_of=as_of))
+    promotion = promotion_table(dataset, as_of=as_of)
+    by_programme = promotion.groupby(level="programme").sum() if len(promotion) else promotion
+    return _figures(sums, by_programme.to_dict(orient="index"))
 
 
 def figures_by_admin(
@@ -298,12 +310,13 @@ def figures_by_admin(
     grouped = table.groupby("admin_code")[list(_SUMS)].sum()
     grouped["planned"] = table.groupby("admin_code").size()
     sums_by_code = grouped.to_dict(orient="index")
-    by_unit = dict(iter(promotion.groupby(level="admin_code"))) if len(promotion) else {}
+    by_unit: dict[str, dict[str, Mapping[str, float]]] = {}
+    for (code, programme), row in promotion.to_dict(orient="index").items():
+        by_unit.setdefault(code, {})[programme] = row
     codes = sorted(set(table["admin_code"]) | set(promotion.index.get_level_values(0)))
-    empty = promotion.iloc[0:0]
     return [
         ScopedFigures("admin_code", code, str(names.get(code, "")),
-                      _figures(sums_by_code.get(code, {}), by_unit.get(code, empty)))
+                      _figures(sums_by_code.get(code, {}), by_unit.get(code, {})))
         for code in codes
     ]
 

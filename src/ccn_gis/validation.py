@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -67,21 +68,31 @@ def check_layers(
         ``bool``, geometries reprojected to ``area_crs`` and an ``area_ha``
         column on polygon layers. ``problems`` lists every problem found.
     """
-    problems: list[Problem] = []
+    found_in: dict[str, list[Problem]] = {}
     frames: dict[str, pd.DataFrame] = {}
-    for spec in LAYERS.values():
-        layer = raw.get(spec.name)
-        if layer is None:
-            problems.append(_missing_layer(spec))
-            continue
-        problems.extend(layer.problems)
-        frame, found = _normalise_layer(layer, spec, area_crs)
-        problems.extend(found)
-        if frame is not None:
+    overlaps: Future[tuple[np.ndarray, np.ndarray]] | None = None
+    # Parcels first: the search for overlapping parcels (shapely, without the GIL) runs
+    # in the background while the other layers and the references are checked.
+    with ThreadPoolExecutor(1) as background:
+        for spec in sorted(LAYERS.values(), key=lambda spec: spec.name != "parcels"):
+            layer = raw.get(spec.name)
+            if layer is None:
+                found_in[spec.name] = [_missing_layer(spec)]
+                continue
+            frame, found = _normalise_layer(layer, spec, area_crs)
+            found_in[spec.name] = [*layer.problems, *found]
+            if frame is None:
+                continue
             frames[spec.name] = frame
-    problems.extend(_check_unique_ids(frames))
-    problems.extend(_check_references(frames))
-    problems.extend(_check_parcel_geometry(frames))
+            if spec.name == "parcels" and isinstance(frame, gpd.GeoDataFrame):
+                overlaps = background.submit(
+                    _overlapping_pairs, np.asarray(frame.geometry.array, dtype=object))
+        frames = {name: frames[name] for name in LAYERS if name in frames}
+        problems = [p for name in LAYERS for p in found_in.get(name, [])]
+        problems.extend(_check_unique_ids(frames))
+        problems.extend(_check_references(frames))
+        problems.extend(_check_parcel_geometry(
+            frames, overlaps.result() if overlaps is not None else None))
     problems.extend(_check_consistency(frames))
     return frames, problems
 
@@ -413,8 +424,27 @@ def _check_references(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
     return problems
 
 
-def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
-    """Parcels of one cluster must not overlap and must lie inside their cluster."""
+def _overlapping_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(i, j)``, ``i < j``, of parcels that overlap by more than the tolerance.
+
+    Every parcel is shrunk by the tolerance once: neighbours that only touch (the rule)
+    no longer meet, so the index finds nothing but real overlaps, at any scale. Both
+    steps run on every core (shapely releases the GIL).
+    """
+    shrunk = map_chunks(shapely.buffer, geoms, distance=-TOLERANCE_M, quad_segs=1,
+                        join_style="mitre")
+    left, right = query_pairs(shapely.STRtree(shrunk), shrunk, predicate="intersects")
+    keep = left < right
+    return left[keep], right[keep]
+
+
+def _check_parcel_geometry(
+    frames: Mapping[str, pd.DataFrame], overlaps: tuple[np.ndarray, np.ndarray] | None
+) -> list[Problem]:
+    """Parcels of one cluster must not overlap and must lie inside their cluster.
+
+    ``overlaps`` is what :func:`_overlapping_pairs` found for the parcels' geometries.
+    """
     if "parcels" not in frames or "clusters" not in frames:
         return []
     parcels, clusters = frames["parcels"], frames["clusters"]
@@ -425,13 +455,8 @@ def _check_parcel_geometry(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
     geoms = np.asarray(parcels.geometry.array, dtype=object)
     cluster_of = parcels["cluster_id"].to_numpy()
 
-    # Shrink every parcel by the tolerance once: neighbours that only touch (the rule) no
-    # longer meet, so the index finds nothing but real overlaps, at any scale.
-    # Both steps run on every core (shapely releases the GIL).
-    shrunk = map_chunks(shapely.buffer, geoms, distance=-TOLERANCE_M, quad_segs=1,
-                        join_style="mitre")
-    left, right = query_pairs(shapely.STRtree(shrunk), shrunk, predicate="intersects")
-    keep = (left < right) & (cluster_of[left] == cluster_of[right])
+    left, right = overlaps if overlaps is not None else _overlapping_pairs(geoms)
+    keep = cluster_of[left] == cluster_of[right]
     left, right = left[keep], right[keep]
     shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
     fids = parcels.index
