@@ -154,3 +154,54 @@ def test_agrees_with_geopandas(tmp_path, seed, as_of):
     for cid, leased in theirs["leased_by_cluster"].items():
         assert by_cluster[cid] == pytest.approx(leased, abs=0.01)
     assert sum(by_cluster.values()) == pytest.approx(ours["leased_ha"], abs=1e-6)
+
+
+def test_api_boxes_and_tiles_in_another_zone(tmp_path, monkeypatch):
+    """The web API over this province (parcels stored in UTM, index in EPSG:9211), with
+    the geometry checks split over threads as at national scale: a ``bbox`` and a map tile
+    find the parcels geopandas finds in WGS84 and Web Mercator."""
+    import mapbox_vector_tile
+    import shapely
+    from fastapi.testclient import TestClient
+
+    from ccn_gis import parallel
+    from ccn_gis.settings import AppSettings
+    from ccn_gis_api import create_app
+    from ccn_gis_api.landuse import tile_bounds
+
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 20)
+    monkeypatch.setenv("CCN_GIS_THREADS", "3")
+    path = write_layers(
+        tmp_path / "nam_dinh.gpkg", _province(4),
+        crs={"clusters": "EPSG:4326", "parcels": "EPSG:32648", "approved_extents": "EPSG:4326"},
+        settings={"province_name": "Thử nghiệm", "area_crs": AREA_CRS},
+    )
+    client = TestClient(create_app(AppSettings(layers=path)))
+    parcels = gpd.read_file(path, layer="parcels", engine="fiona")
+    lonlat, mercator = parcels.to_crs(4326), parcels.to_crs(3857)
+    west, south, east, north = lonlat.total_bounds
+
+    def differ_only_at_edges(found: set, frame: gpd.GeoDataFrame, area, edge: float) -> None:
+        expected = set(frame.parcel_id[frame.intersects(area)])
+        unsure = set(frame.parcel_id[frame.intersects(area.buffer(edge))
+                                     & ~frame.intersects(area.buffer(-edge))])
+        assert found ^ expected <= unsure
+        assert len(expected - unsure) > 0, "the box holds parcels well inside it"
+
+    middle_x, middle_y = (west + east) / 2, (south + north) / 2
+    for bbox in [(west, south, middle_x, middle_y), (middle_x - 0.004, south, east, north)]:
+        body = client.get("/collections/parcels/items",
+                          params={"bbox": ",".join(map(str, bbox)), "limit": 1000}).json()
+        differ_only_at_edges({f["id"] for f in body["features"]}, lonlat, box(*bbox), 2e-7)
+
+    z = 15
+    centre = lonlat.geometry.iloc[len(lonlat) // 2].centroid
+    x = int((centre.x + 180.0) / 360.0 * 2**z)
+    y = int((1.0 - np.arcsinh(np.tan(np.radians(centre.y))) / np.pi) / 2.0 * 2**z)
+    tile = client.get(f"/collections/parcels/tiles/WebMercatorQuad/{z}/{y}/{x}")
+    assert tile.status_code == 200, tile.text
+    decoded = mapbox_vector_tile.decode(tile.content)["parcels"]["features"]
+    pixel = (tile_bounds(z, x, y)[2] - tile_bounds(z, x, y)[0]) / 4096
+    differ_only_at_edges({f["properties"]["parcel_id"] for f in decoded}, mercator,
+                         shapely.box(*tile_bounds(z, x, y)).buffer(64 * pixel, join_style="mitre"),
+                         2 * pixel)
