@@ -32,7 +32,7 @@ TOLERANCE_M = 0.05
 different CRSs move shared edges by far less than this when reprojected."""
 
 DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31"))
-"""Dates outside these years are reported: they are placeholders or typing errors."""
+"""Dates outside these years are reported: they stand for "unknown" or are typing errors."""
 
 _POLYGON_TYPES = {"Polygon", "MultiPolygon"}
 _POINT_TYPES = {"Point", "MultiPoint"}
@@ -280,7 +280,7 @@ def _parse_dates(values: pd.Series) -> pd.Series:
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
-    # a placeholder such as 0001-01-01 is not a date of a plan: report it, do not overflow
+    # 0001-01-01 and the like stand for "unknown", not a day of a plan: report, do not overflow
     parsed = parsed.where((parsed >= DATE_RANGE[0]) & (parsed <= DATE_RANGE[1]))
     return parsed.dt.normalize().astype("datetime64[ns]")
 
