@@ -91,16 +91,11 @@ class ServedCollection:
     bbox: tuple[float, float, float, float] | None  # WGS84
     interval: tuple[str | None, str | None] | None
     position: pd.Index  # feature id → position
-    _extents: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
-    _transformers: dict[str, tuple[Transformer, float]] = field(default_factory=dict)
+    _boxes: dict[str, _BoxFrame] = field(default_factory=dict)  # by the CRS of the boxes
 
     @property
     def name(self) -> str:
         return self.info.name
-
-    @property
-    def has_geometry(self) -> bool:
-        return self.geometries is not None
 
     def position_of(self, feature_id: str) -> int | None:
         """The position of feature ``feature_id``, or None when there is none."""
@@ -118,41 +113,44 @@ class ServedCollection:
         """
         if self.tree is None or self.geometries is None or not len(self.geometries):
             return np.empty(0, dtype=np.intp)
+        frame = self._box_frame(crs)
         west, south, east, north = bounds
-        e_west, e_south, e_east, e_north = self._extent_in(crs)
+        e_west, e_south, e_east, e_north = frame.extent
         west, south = max(west, e_west), max(south, e_south)
         east, north = min(east, e_east), min(north, e_north)
         if west > east or south > north:
             return np.empty(0, dtype=np.intp)
-        to_area, step = self._to_area(crs)
-        box = shapely.segmentize(shapely.box(west, south, east, north), step)
+        box = shapely.segmentize(shapely.box(west, south, east, north), frame.step)
         area_box = shapely.transform(
-            box, lambda xy: np.column_stack(to_area.transform(xy[:, 0], xy[:, 1])))
+            box, lambda xy: np.column_stack(frame.to_area.transform(xy[:, 0], xy[:, 1])))
         return np.sort(self.tree.query(area_box, predicate="intersects"))
 
-    def _to_area(self, crs: Any) -> tuple[Transformer, float]:
-        """The transformer from ``crs`` to the area CRS, and the longest edge to reproject
-        as a straight line in ``crs``."""
+    def _box_frame(self, crs: Any) -> _BoxFrame:
+        """What answering boxes given in ``crs`` needs, worked out once per CRS:
+        resolving a CRS costs more than a query."""
         key = str(crs)
-        if key not in self._transformers:  # resolving a CRS costs more than a query
-            geographic = resolve_crs(crs).is_geographic
-            self._transformers[key] = (transformer(crs, self.crs),
-                                       EDGE_DEGREES if geographic else EDGE_METRES)
-        return self._transformers[key]
-
-    def _extent_in(self, crs: Any) -> tuple[float, float, float, float]:
-        """The layer's bounds in ``crs``, with a margin of 1 %."""
-        key = str(crs)
-        if key not in self._extents:
+        if key not in self._boxes:
             assert self.geometries is not None
             outline = shapely.box(*shapely.total_bounds(self.geometries))
             outline = shapely.segmentize(outline, max(outline.length / 4 / EDGE_POINTS, 1.0))
             west, south, east, north = shapely.total_bounds(
                 transform_geometries(np.array([outline]), self.crs, crs))
             margin = 0.01 * max(east - west, north - south, 1e-9)
-            self._extents[key] = (west - margin, south - margin, east + margin,
-                                  north + margin)
-        return self._extents[key]
+            self._boxes[key] = _BoxFrame(
+                to_area=transformer(crs, self.crs),
+                step=EDGE_DEGREES if resolve_crs(crs).is_geographic else EDGE_METRES,
+                extent=(west - margin, south - margin, east + margin, north + margin))
+        return self._boxes[key]
+
+
+@dataclass(frozen=True)
+class _BoxFrame:
+    """Boxes given in one CRS: how to reproject them to the area CRS, the longest edge
+    reprojected as a straight line, and the layer's extent in that CRS (1 % margin)."""
+
+    to_area: Transformer
+    step: float
+    extent: tuple[float, float, float, float]
 
 
 EDGE_DEGREES = 0.005

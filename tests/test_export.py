@@ -554,3 +554,18 @@ def test_the_user_guide_lists_the_formats_and_the_field_names():
         assert f"| `{long_name}` | `{short_name}` |" in doc, long_name
     for info in FORMATS.values():
         assert info.media_type in doc and f".{info.extension}" in doc
+
+
+def test_mixed_parts_become_one_multipart_type_in_every_chunk(tmp_path, monkeypatch):
+    """Polygons beside multipolygons are promoted, chunk by chunk, to a MultiPolygon layer."""
+    monkeypatch.setattr(export_module, "CHUNK_ROWS", 2)
+    square = shapely.box(587_000, 2_262_000, 587_100, 2_262_100)
+    two = shapely.MultiPolygon([shapely.box(587_200, 2_262_000, 587_250, 2_262_050),
+                                shapely.box(587_300, 2_262_000, 587_350, 2_262_050)])
+    frame = gpd.GeoDataFrame({"cluster_id": ["A", "B", "C"], "name": ["a", "b", "c"]},
+                             geometry=[square, two, square], crs=AREA_CRS)
+    path = _save(tmp_path, export_layer(frame, layer="clusters", fmt="gpkg", crs=AREA_CRS))
+    reopened = pyogrio.read_dataframe(path, layer="clusters")
+    assert pyogrio.read_info(path, layer="clusters")["geometry_type"] == "MultiPolygon"
+    assert list(reopened.geom_type) == ["MultiPolygon"] * 3
+    assert list(reopened.area.round(6)) == [10_000.0, 5_000.0, 10_000.0]

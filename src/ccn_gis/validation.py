@@ -91,8 +91,8 @@ def check_layers(
         problems = [p for name in LAYERS for p in found_in.get(name, [])]
         problems.extend(_check_unique_ids(frames))
         problems.extend(_check_references(frames))
-        problems.extend(_check_parcel_geometry(
-            frames, overlaps.result() if overlaps is not None else None))
+        if overlaps is not None:  # parcels with checked geometries
+            problems.extend(_check_parcel_geometry(frames, overlaps.result()))
     problems.extend(_check_consistency(frames))
     return frames, problems
 
@@ -439,7 +439,7 @@ def _overlapping_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_parcel_geometry(
-    frames: Mapping[str, pd.DataFrame], overlaps: tuple[np.ndarray, np.ndarray] | None
+    frames: Mapping[str, pd.DataFrame], overlaps: tuple[np.ndarray, np.ndarray]
 ) -> list[Problem]:
     """Parcels of one cluster must not overlap and must lie inside their cluster.
 
@@ -455,7 +455,7 @@ def _check_parcel_geometry(
     geoms = np.asarray(parcels.geometry.array, dtype=object)
     cluster_of = parcels["cluster_id"].to_numpy()
 
-    left, right = overlaps if overlaps is not None else _overlapping_pairs(geoms)
+    left, right = overlaps
     keep = cluster_of[left] == cluster_of[right]
     left, right = left[keep], right[keep]
     shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))

@@ -334,7 +334,7 @@ def write_export(
 
 
 def _with_geometry(
-    table: pa.Table, geoms: np.ndarray, source: Any, target: CRS, promote: type | None
+    table: pa.Table, geoms: np.ndarray, source: Any, target: CRS, promote: int | None
 ) -> pa.RecordBatchReader:
     """The attribute table with its geometry as WKB, made :data:`CHUNK_ROWS` at a time."""
     schema = table.schema.append(pa.field("geometry", pa.binary()))
@@ -541,8 +541,9 @@ def _one_array(column: pa.ChunkedArray) -> pa.Array:
     return pa.concat_arrays(column.chunks) if column.num_chunks else pa.array([], column.type)
 
 
-def _layer_geometry_type(geoms: np.ndarray, layer: str) -> tuple[str, type | None]:
-    """Return the layer's geometry type and the multi-part class single parts become.
+def _layer_geometry_type(geoms: np.ndarray, layer: str) -> tuple[str, int | None]:
+    """Return the layer's geometry type and the type id of the single parts to promote
+    to it (a key of :data:`_PROMOTIONS`), or None.
 
     GeoPackage and Shapefile want one type per layer: polygons and multipolygons make a
     MultiPolygon layer, likewise lines and points mixed with their multi-part kind.
@@ -553,15 +554,15 @@ def _layer_geometry_type(geoms: np.ndarray, layer: str) -> tuple[str, type | Non
         return _EMPTY_GEOMETRY_TYPES.get(layer, "Unknown"), None
     if len(kinds) == 1 and kinds <= set(_TYPE_NAMES):
         return _TYPE_NAMES[kinds.pop()], None
-    for single, (multi, name, cls) in _PROMOTIONS.items():
+    for single, (multi, name, _) in _PROMOTIONS.items():
         if kinds <= {single, multi}:
-            return name, cls
+            return name, single
     return "Unknown", None
 
 
-def _promoted(geoms: np.ndarray, cls: type) -> np.ndarray:
-    """Single parts wrapped in their multi-part class ``cls``; the rest as they are."""
-    single = {shapely.MultiPoint: 0, shapely.MultiLineString: 1, shapely.MultiPolygon: 3}[cls]
+def _promoted(geoms: np.ndarray, single: int) -> np.ndarray:
+    """Parts of type id ``single`` wrapped in their multi-part class; the rest as they are."""
+    cls = _PROMOTIONS[single][2]
     promoted = np.array(geoms, dtype=object)
     for i in np.flatnonzero(shapely.get_type_id(geoms) == single):
         promoted[i] = cls([geoms[i]])
