@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ccn_gis.budget import checkpoint
 from ccn_gis.dataset import Dataset
 from ccn_gis.figures import cluster_table
 from ccn_gis.model import LandUse, Stage
@@ -111,14 +112,16 @@ def project(dataset: Dataset, scenario: Scenario, /) -> Projection:
         cid: shapely.union_all(np.asarray(group.geometry.array, dtype=object))
         for cid, group in established.groupby("cluster_id")
     }
-    for change in scenario.changes:
-        if change.kind is ChangeKind.ADD:
-            plan.loc[change.cluster_id] = {
-                "name": change.attributes["name"], "admin_code": change.attributes["admin_code"],
-                "kind": change.attributes["kind"], "infrastructure_complete": False,
-                "geometry": change.geometry, "added_in": change.year, "removed_in": None,
-            }
-        elif change.kind is ChangeKind.REMOVE:
+    added = [c for c in scenario.changes if c.kind is ChangeKind.ADD]
+    if added:  # one concatenation: a row at a time would copy the plan for every addition
+        plan = pd.concat([plan, pd.DataFrame([{
+            "name": c.attributes["name"], "admin_code": c.attributes["admin_code"],
+            "kind": c.attributes["kind"], "infrastructure_complete": False,
+            "geometry": c.geometry, "added_in": c.year, "removed_in": None,
+        } for c in added], index=pd.Index([c.cluster_id for c in added]),
+            columns=plan.columns, dtype=object)])
+    for change in scenario.changes:  # a removal names a cluster already there or added
+        if change.kind is ChangeKind.REMOVE:
             plan.loc[change.cluster_id, "removed_in"] = change.year or scenario.base_year
     ids = list(plan.index)
     rates = _absorption(dataset, scenario, ids)
@@ -126,9 +129,11 @@ def project(dataset: Dataset, scenario: Scenario, /) -> Projection:
     leased = table["leased_ha"].reindex(ids).fillna(0.0).to_dict()
     geometry = plan["geometry"].to_dict()
     new_land: list[NewLand] = []
+    gains: dict[tuple[str, int], float] = {}  # industrial land by cluster and leasable year
     rows = []
     lag, share = scenario.rules.lease_lag_years, scenario.rules.industrial_share
     for year in range(scenario.base_year, scenario.horizon + 1):
+        checkpoint()
         for change in (c for c in scenario.changes if c.year == year):
             cid = change.cluster_id
             if change.kind is ChangeKind.REMOVE:
@@ -145,14 +150,17 @@ def project(dataset: Dataset, scenario: Scenario, /) -> Projection:
             area = shapely.area(fresh) / HA
             est_geom[cid] = after
             if area > 0:
-                new_land.append(NewLand(cid, year, fresh, area, year + lag, area * share))
+                land = NewLand(cid, year, fresh, area, year + lag, area * share)
+                new_land.append(land)
+                key = (cid, land.leasable_from)
+                gains[key] = gains.get(key, 0) + land.industrial_ha
+        checkpoint()
         for cid in ids:
             removed = plan.at[cid, "removed_in"]
             added_in = plan.at[cid, "added_in"]
             in_plan = (removed is None or pd.isna(removed) or year < removed) and (
                 added_in is None or pd.isna(added_in) or year >= added_in)
-            gained = sum(n.industrial_ha for n in new_land
-                         if n.cluster_id == cid and n.leasable_from == year)
+            gained = gains.get((cid, year), 0)
             if year > scenario.base_year:
                 industrial[cid] += gained
                 if in_plan and cid in est_geom:

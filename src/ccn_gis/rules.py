@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ccn_gis.budget import checkpoint
 from ccn_gis.dataset import Dataset
 from ccn_gis.formats import format_number, format_rate
 from ccn_gis.model import ClusterKind, LandUse
@@ -109,20 +110,54 @@ def check_rules(
     a list of geometries (area CRS); without it PROTECTED_LAND is not checked.
     """
     findings: list[Finding] = []
-    findings += _area_rules(projection)
-    findings += _gates(dataset, projection)
-    findings += _services_share(dataset, projection)
-    findings += _overlaps(projection)
-    findings += _outside(dataset, projection)
-    findings += _plan_total(dataset, projection)
-    if protected_ha is not None:
-        findings += _protected_land(projection, protected_ha)
+    for rule_findings in (
+        lambda: _area_rules(projection),
+        lambda: _gates(dataset, projection),
+        lambda: _services_share(dataset, projection),
+        lambda: _outside(dataset, projection),
+        lambda: _plan_total(dataset, projection),
+        lambda: _protected_land(projection, protected_ha) if protected_ha else [],
+    ):
+        checkpoint()
+        findings += _bounded(rule_findings())
+    checkpoint()
+    findings += _bounded(*_overlaps(projection))
     return sorted(findings, key=lambda f: (f.year, f.rule.value, f.cluster_id or ""))
 
 
+MAX_FINDINGS_PER_RULE = 200
+"""Findings listed for one rule; the rest are counted in one more finding."""
+
+
+def _bounded(findings: list[Finding], unmeasured: int = 0) -> list[Finding]:
+    """The first :data:`MAX_FINDINGS_PER_RULE` findings of a rule, and one that counts the
+    others (with ``unmeasured`` more that were found but not measured).
+
+    A scenario of hundreds of changes could otherwise answer with every pair of them.
+    """
+    if len(findings) <= MAX_FINDINGS_PER_RULE and not unmeasured:
+        return findings
+    kept = sorted(findings, key=lambda f: (f.year, f.cluster_id or ""))[:MAX_FINDINGS_PER_RULE]
+    more = len(findings) - len(kept) + unmeasured
+    like = kept[0]
+    return [*kept, Finding(
+        like.rule, like.severity, None, max(f.year for f in findings), float(more), None,
+        like.basis,
+        f"Còn {format_number(more, 0)} trường hợp {like.rule.value} khác không liệt kê ở đây",
+        f"{more:,} more {like.rule.value} findings are not listed")]
+
+
+def _change_years(projection: Projection) -> dict[str, int]:
+    """The first year a change touches each cluster (the base year for the others)."""
+    years: dict[str, int] = {}
+    for c in projection.scenario.changes:
+        if c.year:
+            years[c.cluster_id] = min(c.year, years.get(c.cluster_id, c.year))
+    return years
+
+
 def _change_year(projection: Projection, cid: str) -> int:
-    years = [c.year for c in projection.scenario.changes if c.cluster_id == cid and c.year]
-    return min(years) if years else projection.scenario.base_year
+    return _change_years(projection).get(cid, projection.scenario.base_year)
 
 
 def _area_rules(projection: Projection) -> list[Finding]:
@@ -247,24 +282,30 @@ def _in_plan_at_horizon(projection: Projection) -> list[str]:
     return list(last.loc[last["in_plan"], "cluster_id"])
 
 
-def _overlaps(projection: Projection) -> list[Finding]:
+def _overlaps(projection: Projection) -> tuple[list[Finding], int]:
+    """The overlapping pairs: the first ones measured, and how many more there are."""
     ids = _in_plan_at_horizon(projection)
     geoms = np.asarray([projection.plan.at[c, "geometry"] for c in ids], dtype=object)
     shrunk = shapely.buffer(geoms, -TOLERANCE_M)
     tree = shapely.STRtree(shrunk)
     left, right = tree.query(shrunk, predicate="intersects")
-    out = []
-    for i, j in zip(left, right, strict=True):
-        if i >= j:
-            continue
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    changed = _change_years(projection)
+    base = projection.scenario.base_year
+    out: list[Finding] = []
+    for n, (i, j) in enumerate(zip(left, right, strict=True)):
+        if n == MAX_FINDINGS_PER_RULE:  # the others are counted, not measured
+            return out, len(left) - n
+        checkpoint()
         area = shapely.area(shapely.intersection(geoms[i], geoms[j])) / HA
         a, b = ids[i], ids[j]
-        year = max(_change_year(projection, a), _change_year(projection, b))
+        year = max(changed.get(a, base), changed.get(b, base))
         out.append(Finding(
             Rule.OVERLAP, Severity.ERROR, a, year, _ha(area), 0.0, BASIS[Rule.OVERLAP],
             f"Cụm {a} chồng lấn cụm {b} trên {_vn(area)} ha",
             f"Cluster {a} overlaps cluster {b} by {area:.2f} ha"))
-    return out
+    return out, 0
 
 
 def _outside(dataset: Dataset, projection: Projection) -> list[Finding]:
@@ -278,6 +319,7 @@ def _outside(dataset: Dataset, projection: Projection) -> list[Finding]:
     by_code = units.drop_duplicates("code").set_index("code").geometry
     out = []
     for cid in _in_plan_at_horizon(projection):
+        checkpoint()
         geom = projection.plan.at[cid, "geometry"]
         unit = projection.plan.at[cid, "admin_code"]
         for container, where_vi, where_en in (

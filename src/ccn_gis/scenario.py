@@ -75,6 +75,15 @@ Lines = Mapping[tuple, int]
 MAX_YEARS = 50
 """The longest projection a scenario may ask for."""
 
+MAX_CHANGES = 500
+"""The most changes a scenario may make (a province plans some tens of clusters)."""
+
+MAX_RATE_HA = 10_000.0
+"""The largest absorption rate a scenario may give, in hectares a year."""
+
+YEARS = range(1900, 2201)
+"""The years a scenario may name."""
+
 _TOP = {"name", "description", "horizon", "base_year", "absorption", "changes", "rules"}
 _ADD_FIELDS = {"cluster_id", "name", "admin_code", "kind", "investor"}
 
@@ -135,6 +144,8 @@ def build_scenario(
     raw = doc.get("changes") or []
     if not isinstance(raw, list):
         raise ScenarioError(f"{at('changes')}changes must be a list")
+    if len(raw) > MAX_CHANGES:
+        raise ScenarioError(f"{at('changes')}{len(raw)} changes; at most {MAX_CHANGES}")
     for i, item in enumerate(raw):
         change = _change(item, i, dataset, known, base, horizon, at, geometries or {}, lines)
         if change.kind is ChangeKind.ADD:
@@ -144,11 +155,30 @@ def build_scenario(
     return Scenario(name, horizon, base, absorption, tuple(changes), rules, source)
 
 
-def _int(value: Any, where: str, key: str) -> int:
+def shorten(value: Any, most: int = 40) -> str:
+    """``value`` as text for a message, cut to ``most`` characters (a pasted megabyte or a
+    5,000-digit number must not come back whole)."""
     try:
-        return int(value)
+        text = value if isinstance(value, str) else repr(value)
+    except ValueError:  # an integer too long to write out
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= most else f"{text[:most - 1]}…"
+
+
+def _int(value: Any, where: str, key: str, *, years: range | None = YEARS) -> int:
+    """``value`` as a whole number (a year unless ``years`` is None), or a clear error."""
+    shown = shorten(value if not isinstance(value, str) else repr(value))
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ScenarioError(f"{where}{key}: {shown} is not a whole number")
+    try:
+        number = int(value)
     except (TypeError, ValueError, OverflowError) as err:
-        raise ScenarioError(f"{where}{key}: {value!r} is not a year") from err
+        raise ScenarioError(f"{where}{key}: {shown} is not a "
+                            f"{'year' if years else 'whole number'}") from err
+    if years is not None and number not in years:
+        raise ScenarioError(f"{where}{key}: {shown} is not a year between {years.start} and "
+                            f"{years.stop - 1}")
+    return number
 
 
 def _absorption(value: Any, where: str, dataset: Dataset) -> Absorption:
@@ -171,19 +201,20 @@ def _absorption(value: Any, where: str, dataset: Dataset) -> Absorption:
                                     f"{key!r}")
             try:
                 checked[str(key)] = float(rate)
-            except (TypeError, ValueError) as err:
+            except (TypeError, ValueError, OverflowError) as err:
                 raise ScenarioError(f"{where}absorption.rate_ha_per_year.{key}: {rate!r} is "
                                     "not a number") from err
-            if checked[str(key)] < 0:
-                raise ScenarioError(f"{where}absorption.rate_ha_per_year.{key}: negative")
+            if not 0 <= checked[str(key)] <= MAX_RATE_HA:
+                raise ScenarioError(f"{where}absorption.rate_ha_per_year.{key}: {rate!r}; give "
+                                    f"0 to {MAX_RATE_HA:,.0f} hectares a year")
         return Absorption("rates", 0, checked)
     extra = set(value) - {"method", "years"}
     if extra or value.get("method", "historical") != "historical":
         raise ScenarioError(f"{where}absorption: the method is 'historical' (with 'years') or "
                             "give rate_ha_per_year")
-    years = _int(value.get("years", 5), where, "absorption.years")
-    if years < 1:
-        raise ScenarioError(f"{where}absorption.years: at least 1")
+    years = _int(value.get("years", 5), where, "absorption.years", years=None)
+    if not 1 <= years <= MAX_YEARS:
+        raise ScenarioError(f"{where}absorption.years: {years}; give 1 to {MAX_YEARS}")
     return Absorption("historical", years)
 
 
