@@ -1,10 +1,16 @@
 """HTML pages of the OGC API for people who open its links in a browser (``f=html``).
 
 Plain server-side HTML, no script or external stylesheet: it works in closed networks.
+Every text and attribute value is escaped here (``html.escape``): the province's name,
+the layers' values and the request's own URL (its Host header) are not to be trusted.
+The inline stylesheet is allowed by its hash (:data:`STYLE_HASH`) in the
+Content-Security-Policy.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -20,13 +26,32 @@ th{background:#eef2ee;text-align:left} td.n{text-align:right}
 nav.pages a{margin-right:1rem} code{background:#f3f3f3;padding:0 .2rem}
 """
 
+_DIGEST = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+STYLE_HASH = f"'sha256-{_DIGEST}'"
+"""The CSP source that allows the inline stylesheet of the pages, and nothing else inline."""
+
+
+def text(value: Any) -> str:
+    """``value`` as escaped HTML text (or attribute value)."""
+    return escape(str(value), quote=True)
+
+
+def link(href: str, label: Any) -> str:
+    """An escaped ``<a href>``."""
+    return f'<a href="{text(href)}">{text(label)}</a>'
+
 
 def page(title: str, body: str, *, crumbs: Sequence[tuple[str, str]] = ()) -> str:
-    """Return a whole HTML page (Vietnamese) with a breadcrumb header."""
-    trail = " › ".join(f'<a href="{escape(href)}">{escape(text)}</a>' for text, href in crumbs)
+    """Return a whole HTML page (Vietnamese) with a breadcrumb header.
+
+    ``title`` and the crumbs are escaped here; ``body`` is HTML, made of this module's
+    escaped pieces.
+    """
+    trail = " › ".join(link(href, label) for label, href in crumbs)
     return (
         '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'  # no request for a /favicon.ico that is not there
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<header>ccn-gis · {trail}</header><main><h1>{escape(title)}</h1>{body}</main>"
         "</body></html>"
@@ -58,12 +83,22 @@ def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
 def links(items: Iterable[Mapping[str, Any]]) -> str:
     """Return a list of links with their relation and media type."""
     rows = "".join(
-        f'<li><a href="{escape(str(link["href"]))}">{escape(str(link.get("title") or link["rel"]))}'
-        f"</a> <small>({escape(str(link['rel']))}"
-        f"{', ' + escape(str(link['type'])) if link.get('type') else ''})</small></li>"
-        for link in items
+        f"<li>{link(str(item['href']), item.get('title') or item['rel'])} "
+        f"<small>({text(item['rel'])}{', ' + text(item['type']) if item.get('type') else ''})"
+        "</small></li>"
+        for item in items
     )
     return f"<ul>{rows}</ul>"
+
+
+def paragraph(value: Any) -> str:
+    """An escaped ``<p>``."""
+    return f"<p>{text(value)}</p>"
+
+
+def bullets(values: Iterable[Any]) -> str:
+    """An escaped ``<ul>`` of texts."""
+    return "<ul>" + "".join(f"<li>{text(v)}</li>" for v in values) + "</ul>"
 
 
 def properties(props: Mapping[str, Any]) -> str:

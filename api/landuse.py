@@ -2,7 +2,9 @@
 
 Tiles are rendered from the province's GeoTIFF by the app itself (nearest neighbour,
 Web Mercator, internal overviews at low zooms), so the map needs no tile server and no
-internet.
+internet. Rendered tiles and computed tables are kept in bounded caches
+(:class:`~ccn_gis_api.limits.SingleFlight`); a table not kept yet is computed under the
+app's limit on computations, a tile under its limit on tiles.
 """
 
 from __future__ import annotations
@@ -29,12 +31,17 @@ from ccn_gis.io.landuse import default_raster_path, landuse_table
 from ccn_gis.io.raster import LandUseRaster
 from ccn_gis.io.store import LayerStore
 from ccn_gis.landuse import to_records
+from ccn_gis_api.etag import TILE_CACHE
+from ccn_gis_api.limits import Limiter, SingleFlight
 from ccn_gis_api.models import Problem
 
 TILE = 256
 WEB_MERCATOR_HALF = 20037508.342789244
 MAX_ZOOM = 20
 ALPHA = 200  # slightly transparent, so that clusters and boundaries show through
+CACHED_TILES = 10_000
+CACHE_BYTES = 32 << 20
+TILE_OVERHEAD = 128  # bytes a kept tile weighs besides its PNG
 Source = Literal["raster", "plan"]
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "A parameter is malformed; the message says why"},
@@ -51,7 +58,10 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 
 
 class TileRenderer:
-    """Renders coloured PNG tiles of a land-use raster; one dataset, guarded by a lock."""
+    """Renders coloured PNG tiles of a land-use raster; one dataset, guarded by a lock.
+
+    Nothing is kept here: the routes keep rendered tiles in a bounded cache.
+    """
 
     def __init__(self, raster: LandUseRaster) -> None:
         self.raster = raster
@@ -66,9 +76,9 @@ class TileRenderer:
         self._nodata = int(raster.nodata) if raster.nodata is not None else 0
         palette[self._nodata] = 0
         self._palette = palette
-        self.render = lru_cache(maxsize=4096)(self._render)
 
-    def _render(self, z: int, x: int, y: int) -> bytes:
+    def render(self, z: int, x: int, y: int) -> bytes:
+        """The PNG of tile ``z/x/y`` (XYZ, Web Mercator); transparent outside the raster."""
         west, south, east, north = tile_bounds(z, x, y)
         vw, vs, ve, vn = self._bounds_3857
         if east <= vw or west >= ve or north <= vs or south >= vn:
@@ -97,25 +107,46 @@ class TileRenderer:
             return bytes(memory.read())
 
 
-def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) -> dict[str, list]:
-    """Add the land-use routes; return each cluster's land-use rows for its feature page."""
+def install_landuse_routes(
+    app: FastAPI, dataset: Dataset, store: LayerStore, *,
+    limiter: Limiter | None = None, tile_limiter: Limiter | None = None,
+    cache_bytes: int = CACHE_BYTES, caches: dict[str, SingleFlight[Any, Any]] | None = None,
+) -> dict[str, list]:
+    """Add the land-use routes; return each cluster's land-use rows for its feature page.
+
+    Parameters
+    ----------
+    limiter
+        Admits the computation of a land-use table not kept yet (default: 2 at once).
+    tile_limiter
+        Admits the rendering of a tile not kept yet (default: 4 at once, others wait 30 s).
+    cache_bytes
+        Bytes of rendered tiles kept at most.
+    caches
+        Where to register the caches (``landuse_tables``, ``landuse_tiles``), if anywhere.
+    """
     raster_path = default_raster_path(dataset)
     raster = LandUseRaster.open(raster_path) if raster_path else None
     renderer = TileRenderer(raster) if raster else None
     has_plan = "landuse_plan" in store.layer_names()
-    cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    limiter = limiter or Limiter("computations", 2, wait=10.0)
+    tile_limiter = tile_limiter or Limiter("tiles", 4, wait=30.0)
+    # few keys (3 kinds of zones × 2 sources): the count bounds the tables kept
+    tables: SingleFlight[tuple[str, str], list[dict[str, Any]]] = SingleFlight(6)
+    pngs: SingleFlight[tuple[int, int, int], bytes] = SingleFlight(
+        CACHED_TILES, max_weight=cache_bytes, weigh=lambda png: len(png) + TILE_OVERHEAD)
+    if caches is not None:
+        caches.update({"landuse_tables": tables, "landuse_tiles": pngs})
 
     def rows(zones: str, source: str) -> list[dict[str, Any]]:
-        if (zones, source) not in cache:
-            table = landuse_table(dataset, zones=zones, raster=raster_path if raster else None,
-                                  store=store if source == "plan" else None)
-            cache[(zones, source)] = to_records(table)
-        return cache[(zones, source)]
+        table = landuse_table(dataset, zones=zones, raster=raster_path if raster else None,
+                              store=store if source == "plan" else None)
+        return to_records(table)
 
     @app.get("/landuse", operation_id="getLandUse", tags=["Land use"],
              summary="Hectares of each land-use class in every zone",
              responses=PROBLEMS)
-    def landuse(
+    async def landuse(
         zones: Annotated[Literal["clusters", "approved_extents", "parcels"], Query(
             description="the zones")] = "clusters",
         source: Annotated[Source | None, Query(
@@ -127,7 +158,8 @@ def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) ->
                 404, "this province has no land-use raster; try source=plan")
         if chosen == "plan" and not has_plan:
             raise StarletteHTTPException(404, "this province has no landuse_plan layer")
-        return JSONResponse(rows(zones, chosen))
+        return JSONResponse(await tables.get((zones, chosen), lambda: rows(zones, chosen),
+                                             limiter=limiter))
 
     @app.get("/landuse/classes", operation_id="getLandUseClasses", tags=["Land use"],
              summary="The land-use classes with their names and colours (the legend)")
@@ -139,7 +171,7 @@ def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) ->
     @app.get("/landuse/tiles/{z}/{x}/{y}.png", operation_id="getLandUseTile",
              tags=["Land use"], summary="A map tile (XYZ, Web Mercator) of the land-use raster",
              responses={200: {"content": {"image/png": {}}}, **PROBLEMS})
-    def tile(
+    async def tile(
         z: Annotated[int, PathParam(ge=0, le=MAX_ZOOM)],
         x: Annotated[int, PathParam(ge=0)],
         y: Annotated[int, PathParam(ge=0)],
@@ -149,13 +181,17 @@ def install_landuse_routes(app: FastAPI, dataset: Dataset, store: LayerStore) ->
         if x >= 2**z or y >= 2**z:
             raise StarletteHTTPException(
                 404, f"no tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {2**z - 1}")
-        return Response(renderer.render(z, x, y), media_type="image/png",
-                        headers={"Cache-Control": "public, max-age=3600"})
+        render = renderer.render
+        png = await pngs.get((z, x, y), lambda: render(z, x, y), limiter=tile_limiter)
+        return Response(png, media_type="image/png", headers={"Cache-Control": TILE_CACHE})
 
     if raster is None and not has_plan:
         return {}
     by_cluster: dict[str, list] = {}
-    for row in rows("clusters", "raster" if raster else "plan"):
+    source = "raster" if raster else "plan"
+    initial = rows("clusters", source)
+    tables.put(("clusters", source), initial)
+    for row in initial:
         by_cluster.setdefault(row["zone_id"], []).append(
             {k: row[k] for k in ("class_code", "area_ha", "share")})
     return by_cluster

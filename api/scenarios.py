@@ -7,19 +7,31 @@ the app's settings have no field for it. ``current`` is the plan as it stands (n
 The files are read when the app starts; each scenario is checked (projection, rules,
 answers: :func:`ccn_gis.scenario_check.check_scenario`) on its first request, then cached.
 
-A user's scenario is posted as YAML to ``/scenarios/check``; its geometries must be
-inline GeoJSON (a server reads no file a client names). Every mistake in it is a 400 that
-names the line.
+A user's scenario is posted as YAML (or JSON) to ``/scenarios/check``; its geometries must
+be inline GeoJSON (a server reads no file a client names). Every mistake in it is a 400
+that names the line.
+
+Checks are heavy and a stranger may send one, so they are bounded (``docs/security.md``):
+the body's size and media type; the YAML's values, depth and aliases while it is read
+(:mod:`ccn_gis.io.scenario_file`); the number of changes; the findings listed per rule;
+the time, by a :class:`~ccn_gis.budget.Deadline` that the computation checks as it goes
+and that is cancelled when the client leaves; and how many checks run at once — they
+run in a pool of their own, so that the threads serving every other route stay free, and
+beyond it a request gets 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextvars
+import logging
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import orjson
@@ -28,29 +40,36 @@ from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ccn_gis.budget import Deadline, DeadlineExceeded
 from ccn_gis.dataset import Dataset
 from ccn_gis.io.landuse import land_use_measure
 from ccn_gis.io.scenario_file import load_yaml, read_scenario
 from ccn_gis.io.store import LayerStore
 from ccn_gis.projection import project
-from ccn_gis.scenario import ChangeKind, Scenario, ScenarioError, build_scenario
+from ccn_gis.scenario import MAX_CHANGES, ChangeKind, Scenario, ScenarioError, build_scenario
 from ccn_gis.scenario_check import check_scenario
 from ccn_gis.settings import Lang, RuleSettings, rule_settings
 from ccn_gis_api.catalog import rfc7946_geometries
+from ccn_gis_api.limits import Limiter, Limits, SingleFlight
 from ccn_gis_api.models import Problem
 from ccn_gis_api.query import BadRequest
 
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+K = TypeVar("K")
 GEOJSON = "application/geo+json"
 CURRENT = "current"
-MAX_BODY_BYTES = 1_000_000
-MAX_CHANGES = 500
+MAX_BODY_BYTES = 1_000_000  # the default of Limits.scenario_body_bytes
+MAX_ANSWER_BYTES = 50_000_000
 MAX_YEARS = 30  # from the base year to the horizon
 REACH_M = 20_000  # how far from the province a posted geometry may lie
 MAX_GEOMETRY_HA = 1_000.0  # a cluster has 10–75 ha: more is a mistake in the coordinates
-YAML_TYPES = ("application/yaml", "text/yaml", "text/plain")
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml",
+              "application/json")
+"""Media types a posted scenario may have (JSON is YAML too). Not ``text/plain`` nor a
+form's: a web page may make a visitor's browser send those to any server, unasked."""
 SOURCE = "request body"
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -59,7 +78,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No such scenario"},
 }
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
-    413: {"model": Problem, "description": f"The scenario is larger than {MAX_BODY_BYTES:,} bytes"},
+    413: {"model": Problem, "description": "The scenario is larger than the server takes "
+          f"(by default {MAX_BODY_BYTES:,} bytes)"},
+    415: {"model": Problem, "description": "The body is not YAML or JSON: send it as "
+          "application/yaml or application/json"},
+    422: {"model": Problem, "description": "The scenario would take longer to check, or give a "
+          "longer answer, than the server allows; make it smaller"},
+    503: {"model": Problem, "description": "The server is checking as many scenarios as it "
+          "may at once; try again after the seconds of the Retry-After header"},
 }
 LangQuery = Annotated[Lang | None, Query(
     description="language of the findings' `message`: vi or en (default: the province's)")]
@@ -107,12 +133,13 @@ DOCUMENT_SCHEMA = {
 }
 REQUEST_BODY = {
     "required": True,
-    "description": f"The scenario as YAML (UTF-8, at most {MAX_BODY_BYTES:,} bytes), as in "
-    "the files of scenarios/; geometries inline GeoJSON in WGS84, never `{file: …}`.",
+    "description": f"The scenario as YAML or JSON (UTF-8, by default at most "
+    f"{MAX_BODY_BYTES:,} bytes and {MAX_CHANGES} changes), as in the files of scenarios/; "
+    "geometries inline GeoJSON in WGS84, never `{file: …}`.",
     "content": {
         "application/yaml": {"schema": DOCUMENT_SCHEMA, "example": EXAMPLE},
         "text/yaml": {"schema": DOCUMENT_SCHEMA, "example": EXAMPLE},
-        "text/plain": {"schema": {"type": "string"}, "example": EXAMPLE_TEXT},
+        "application/json": {"schema": DOCUMENT_SCHEMA, "example": EXAMPLE},
     },
 }
 
@@ -280,10 +307,7 @@ def _check_document(document: Any, lines: Mapping[tuple, int]) -> None:
         raise BadRequest(f"{SOURCE}: a scenario is a YAML mapping with name, horizon, "
                          "changes…; see scenarios/fast_growth.yaml")
     changes = document.get("changes")
-    if isinstance(changes, list):
-        if len(changes) > MAX_CHANGES:
-            raise BadRequest(f"{_line(lines, ('changes',))}{len(changes)} changes; at most "
-                             f"{MAX_CHANGES}")
+    if isinstance(changes, list):  # their number is bounded while reading
         for i, change in enumerate(changes):
             geometry = change.get("geometry") if isinstance(change, Mapping) else None
             if isinstance(geometry, Mapping) and "file" in geometry:
@@ -335,8 +359,6 @@ def _parse(body: bytes, dataset: Dataset, defaults: RuleSettings) -> Scenario:
         document, lines = load_yaml(text, source=SOURCE)
     except ScenarioError as err:
         raise BadRequest(str(err)) from err
-    except (TypeError, ValueError, RecursionError) as err:  # e.g. a list used as a key
-        raise BadRequest(f"{SOURCE}: not a scenario document ({err})") from err
     _check_document(document, lines)
     try:
         scenario = build_scenario(document, dataset, lines=lines, source=SOURCE,
@@ -410,21 +432,121 @@ def scenario_clusters(
 
 
 # ------------------------------------------------------------------------ the routes
+class ScenarioRunner:
+    """Runs scenario checks in a pool of their own, bounded in number and in time.
+
+    At most ``limits.scenario_concurrency`` checks run at once (beyond, :class:`Limiter`
+    answers 503); each one stops at its deadline, when its client leaves or when the
+    server shuts down (the waiting request is cancelled, and so is its deadline).
+    """
+
+    def __init__(self, dataset: Dataset, store: LayerStore, limits: Limits) -> None:
+        self.dataset = dataset
+        self.limits = limits
+        self.limiter = Limiter("scenario checks", limits.scenario_concurrency,
+                               retry_after=limits.retry_after_s)
+        self.pool = DaemonExecutor("ccn-gis-scenario")
+        measure = land_use_measure(dataset, store)
+        lock = threading.Lock()  # the land-use raster is one open dataset
+
+        def measured(geoms: list[object]) -> Any:
+            with lock:
+                return measure(geoms)  # type: ignore[misc]
+
+        self.measure = measured if measure is not None else None
+
+    def check(self, scenario: Scenario, lang: Lang) -> dict[str, Any]:
+        """The check itself, in the calling thread (under the caller's deadline)."""
+        return check_scenario(self.dataset, scenario, land_use_under=self.measure, lang=lang)
+
+    def bounded(self, job: Callable[[], T], deadline: Deadline | None = None
+                ) -> Callable[[], T]:
+        """``job`` run under ``deadline`` (a fresh one of the configured length if none)."""
+
+        def run() -> T:
+            with (deadline or Deadline(self.limits.scenario_deadline_s)).applied():
+                return job()
+
+        return run
+
+    async def run(self, request: Request, job: Callable[[], T]) -> T:
+        """Run ``job`` in the pool under a deadline cancelled when ``request``'s client leaves.
+
+        Raises
+        ------
+        Busy
+            When as many checks as allowed are running already (503).
+        StarletteHTTPException
+            422 when the deadline passes first.
+        """
+        async with self.limiter:
+            deadline = Deadline(self.limits.scenario_deadline_s)
+            future = asyncio.get_running_loop().run_in_executor(
+                self.pool, contextvars.copy_context().run, self.bounded(job, deadline))
+            try:
+                while True:
+                    done, _ = await asyncio.wait({future}, timeout=0.25)
+                    if done:
+                        return future.result()
+                    if await request.is_disconnected():
+                        deadline.cancel("the client left")
+            except DeadlineExceeded as err:
+                LOG.info("scenario check %s", err)
+                raise _too_long(err) from err
+            finally:
+                deadline.cancel("the request ended")  # a cancelled request stops its work
+
+    async def shared(self, flight: SingleFlight[K, bytes], key: K, job: Callable[[], bytes]
+                     ) -> bytes:
+        """``job``'s answer for ``key``, computed once for every request that asks for it."""
+        try:
+            return await flight.get(key, self.bounded(job), limiter=self.limiter,
+                                    executor=self.pool)
+        except DeadlineExceeded as err:
+            raise _too_long(err) from err
+
+
+def _too_long(err: DeadlineExceeded) -> StarletteHTTPException:
+    return StarletteHTTPException(422, f"the scenario check {err}; check fewer changes or "
+                                  "smaller geometries")
+
+
+class DaemonExecutor(concurrent.futures.Executor):
+    """Each job in a daemon thread of its own: a check still running when the server
+    stops does not keep the process alive (a pool's threads are joined at exit). The
+    number of threads is bounded by the :class:`Limiter` that admits the jobs."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+               ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as err:  # noqa: BLE001 - handed to the waiting request
+                future.set_exception(err)
+
+        threading.Thread(target=work, name=self.name, daemon=True).start()
+        return future
+
+
 def install_scenario_routes(
-    app: FastAPI, dataset: Dataset, store: LayerStore, folder: Path | None
+    app: FastAPI, dataset: Dataset, store: LayerStore, folder: Path | None,
+    limits: Limits | None = None,
 ) -> None:
     """Add ``/scenarios``: the examples in ``folder`` and ``current``, checked, and a POST."""
+    limits = limits or Limits()
     defaults = rule_settings(dataset.settings)
     entries = _read_examples(dataset, folder, defaults)
-    measure = land_use_measure(dataset, store)
-    lock = threading.Lock()  # one check at a time: the land-use raster is one open dataset
-    checked: dict[tuple[str, Lang], dict[str, Any]] = {}  # by scenario and language
-    answers: dict[tuple[str, Lang], bytes] = {}  # the responses' bytes
-    geojson: dict[tuple[str, bool], bytes] = {}  # by scenario and whether removed ones too
-
-    def check(scenario: Scenario, lang: Lang) -> dict[str, Any]:
-        with lock:
-            return check_scenario(dataset, scenario, land_use_under=measure, lang=lang)
+    runner = ScenarioRunner(dataset, store, limits)
+    # one check per scenario and language, shared by concurrent requests; examples are few
+    answers: SingleFlight[tuple[str, Lang], bytes] = SingleFlight(maxsize=4 * len(entries))
+    geojson: SingleFlight[tuple[str, bool], bytes] = SingleFlight(maxsize=4 * len(entries))
 
     def entry_or_404(scenario_id: str) -> Scenario:
         entry = entries.get(scenario_id)
@@ -438,13 +560,14 @@ def install_scenario_routes(
         return entry.scenario
 
     def result(scenario_id: str, lang: Lang) -> dict[str, Any]:
-        key = (scenario_id, lang)
-        if key not in checked:
-            scenario = entry_or_404(scenario_id)
-            value = check(scenario, lang)
-            value["source"] = entries[scenario_id].info.source or ""
-            checked[key] = value
-        return checked[key]
+        value = runner.check(entry_or_404(scenario_id), lang)
+        value["source"] = entries[scenario_id].info.source or ""
+        return value
+
+    async def answer(scenario_id: str, lang: Lang) -> bytes:
+        entry_or_404(scenario_id)
+        return await runner.shared(answers, (scenario_id, lang),
+                                   lambda: _dumps(result(scenario_id, lang)))
 
     def language(lang: Lang | None) -> Lang:
         return lang or dataset.settings.lang
@@ -458,54 +581,69 @@ def install_scenario_routes(
         return [e.info.model_dump() for e in entries.values()]
 
     @app.post("/scenarios/check", response_model=ScenarioCheck, operation_id="checkScenario",
-              tags=["Scenarios"], summary="Check a scenario of your own (YAML)",
+              tags=["Scenarios"], summary="Check a scenario of your own (YAML or JSON)",
               description="The same JSON as `ccn-gis scenario check --json`. Geometries must "
               "be inline GeoJSON; a malformed scenario is a 400 naming the line.",
               openapi_extra={"requestBody": REQUEST_BODY},
               responses={**ERRORS, **TOO_LARGE})
     async def check_posted(request: Request, lang: LangQuery = None) -> Response:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in YAML_TYPES:
+            raise StarletteHTTPException(
+                415, f"the scenario is sent as {media_type or 'no media type'}; send YAML "
+                "(Content-Type: application/yaml) or JSON (application/json)")
+        most = limits.scenario_body_bytes
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        if declared.isdigit() and int(declared) > most:
             raise StarletteHTTPException(413, f"the scenario has {declared} bytes; at most "
-                                         f"{MAX_BODY_BYTES:,}")
+                                         f"{most:,}")
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                raise StarletteHTTPException(413, f"the scenario has more than "
-                                             f"{MAX_BODY_BYTES:,} bytes")
-        scenario = await run_in_threadpool(_parse, bytes(body), dataset, defaults)
-        value = await run_in_threadpool(check, scenario, language(lang))
-        return Response(_dumps(value), media_type="application/json")
+            if len(body) > most:
+                raise StarletteHTTPException(413, f"the scenario has more than {most:,} bytes")
+        chosen = language(lang)
+
+        def job() -> bytes:
+            scenario = _parse(bytes(body), dataset, defaults)
+            value = _dumps(runner.check(scenario, chosen))
+            if len(value) > MAX_ANSWER_BYTES:
+                raise StarletteHTTPException(
+                    422, f"{SOURCE}: the answer would have {len(value):,} bytes (at most "
+                    f"{MAX_ANSWER_BYTES:,}); check fewer changes")
+            return value
+
+        return Response(await runner.run(request, job), media_type="application/json")
 
     @app.get("/scenarios/{scenario_id}", response_model=ScenarioCheck,
              operation_id="getScenario", tags=["Scenarios"],
              summary="A scenario checked: findings, projection per year, answers",
              description="The same JSON as `ccn-gis scenario check --json`.",
-             responses=ERRORS)
-    def scenario(scenario_id: ScenarioId, lang: LangQuery = None) -> Response:
-        key = (scenario_id, language(lang))
-        if key not in answers:
-            answers[key] = _dumps(result(*key))
-        return Response(answers[key], media_type="application/json")
+             responses={**ERRORS, 503: TOO_LARGE[503]})
+    async def scenario(scenario_id: ScenarioId, lang: LangQuery = None) -> Response:
+        return Response(await answer(scenario_id, language(lang)),
+                        media_type="application/json")
 
     @app.get("/scenarios/{scenario_id}/clusters", response_model=ScenarioClusters,
              operation_id="getScenarioClusters", tags=["Scenarios"],
              summary="The scenario's clusters at its horizon (GeoJSON)",
              description="Plan geometries at the horizon (RFC 7946, WGS84) with the status "
              "then, the scenario's change and the rules each cluster breaks.",
-             responses={200: {"content": {GEOJSON: {}}}, **ERRORS})
-    def clusters(
+             responses={200: {"content": {GEOJSON: {}}}, **ERRORS, 503: TOO_LARGE[503]})
+    async def clusters(
         scenario_id: ScenarioId,
         removed: Annotated[bool, Query(
             description="also the clusters the scenario removes from the plan")] = False,
     ) -> Response:
         scenario = entry_or_404(scenario_id)
-        key = (scenario_id, removed)
-        if key not in geojson:
-            value = result(scenario_id, language(None))
-            geojson[key] = _dumps(scenario_clusters(dataset, scenario, value, removed=removed))
-        return Response(geojson[key], media_type=GEOJSON)
+        lang = language(None)
+        checked = orjson.loads(await answer(scenario_id, lang))
+
+        def job() -> bytes:
+            return _dumps(scenario_clusters(dataset, scenario, checked, removed=removed))
+
+        body = await runner.shared(geojson, (scenario_id, removed), job)
+        return Response(body, media_type=GEOJSON)
 
 
 def _dumps(value: Any) -> bytes:

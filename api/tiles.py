@@ -8,7 +8,9 @@ Features are picked with the collection's STRtree (in the area CRS, see
 :meth:`ServedCollection.query_box`), reprojected to Web Mercator in one vectorised call,
 clipped, quantised and oriented with shapely's array functions; only the protobuf writing
 (``mapbox_vector_tile``) goes feature by feature.
-Encoded tiles are kept in a bounded LRU cache.
+Encoded tiles are kept in an LRU cache bounded in bytes (:class:`SingleFlight`: a tile
+asked for by several maps at once is encoded once), and at most a few tiles are encoded at
+once (a :class:`Limiter` that queues the others).
 
 - A feature's MVT id is its position in the collection; its properties are its id (under
   the layer's id field) and the few attributes the web map styles and labels by
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated, Any
 
 import mapbox_vector_tile
@@ -37,7 +38,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.crs import WGS84, transform_geometries, transformer
 from ccn_gis_api.catalog import Catalog, ServedCollection, json_columns
+from ccn_gis_api.etag import TILE_CACHE
 from ccn_gis_api.landuse import tile_bounds
+from ccn_gis_api.limits import Limiter, SingleFlight
 from ccn_gis_api.models import Problem, TileSet, TileSets
 from ccn_gis_api.query import CRS84, BadRequest
 
@@ -54,7 +57,11 @@ the tile's edge."""
 MAX_ZOOM = 22
 FEATURES_PER_TILE = 5_000
 """A layer is tiled from the zoom at which no tile holds more features than this."""
-CACHED_TILES = 512
+CACHED_TILES = 10_000
+"""Encoded tiles kept at most (and at most ``cache_bytes`` bytes of them)."""
+CACHE_BYTES = 64 << 20
+TILE_OVERHEAD = 128
+"""Bytes a kept tile weighs besides its body: empty tiles count too."""
 TILE_FIELDS: dict[str, tuple[str, ...]] = {
     "admin_units": ("name", "level", "parent_code", "valid_from", "valid_to"),
     "clusters": ("name", "admin_code", "stage"),
@@ -227,10 +234,26 @@ def tile_matrix_limits(bbox: tuple[float, float, float, float], z: int) -> dict[
 
 
 def install_tile_routes(app: FastAPI, catalog: Catalog, /, *,
-                        features_per_tile: int = FEATURES_PER_TILE) -> dict[str, TiledLayer]:
-    """Add the vector-tile routes for every collection with geometry; return its layers."""
+                        features_per_tile: int = FEATURES_PER_TILE,
+                        limiter: Limiter | None = None,
+                        cache: SingleFlight[tuple[str, int, int, int], bytes] | None = None,
+                        ) -> dict[str, TiledLayer]:
+    """Add the vector-tile routes for every collection with geometry; return its layers.
+
+    Parameters
+    ----------
+    limiter
+        Admits the encoding of a tile not kept (default: 4 at once, others wait 30 s).
+    cache
+        Keeps the encoded tiles (default: :data:`CACHED_TILES`, :data:`CACHE_BYTES`).
+    """
     layers = {name: TiledLayer.from_collection(c, features_per_tile=features_per_tile)
               for name, c in catalog.collections.items() if c.geometries is not None}
+    limiter = limiter or Limiter("tiles", 4, wait=30.0)
+    tiles: SingleFlight[tuple[str, int, int, int], bytes] = SingleFlight(
+        CACHED_TILES, max_weight=CACHE_BYTES, weigh=lambda body: len(body) + TILE_OVERHEAD)
+    if cache is not None:  # not `cache or …`: an empty cache has no length
+        tiles = cache
 
     def layer_or_404(collection_id: str) -> TiledLayer:
         if collection_id not in catalog.collections:
@@ -242,10 +265,6 @@ def install_tile_routes(app: FastAPI, catalog: Catalog, /, *,
                 404, f"collection {collection_id!r} has no geometry: it has no tiles; its "
                 f"features are at /collections/{collection_id}/items")
         return layers[collection_id]
-
-    @lru_cache(maxsize=CACHED_TILES)  # the layers never change while the app runs
-    def tile_bytes(name: str, z: int, x: int, y: int) -> bytes:
-        return encode_tile(layers[name], z, x, y)
 
     def links(request: Request, layer: TiledLayer) -> list[dict[str, Any]]:
         base = str(request.base_url).rstrip("/") + f"/collections/{layer.name}"
@@ -311,7 +330,7 @@ def install_tile_routes(app: FastAPI, catalog: Catalog, /, *,
         responses={200: {"content": {MVT: {}}, "description": "The tile"},
                    204: {"description": "An empty tile: no feature touches it"}, **PROBLEMS},
     )
-    def tile(
+    async def tile(
         request: Request,
         collection_id: Annotated[str, Path(description="A layer with geometry, e.g. parcels")],
         tileMatrix: Annotated[int, Path(  # noqa: N803 - OGC API – Tiles names
@@ -330,8 +349,9 @@ def install_tile_routes(app: FastAPI, catalog: Catalog, /, *,
                 404, f"{layer.name} is tiled from zoom {layer.min_zoom} on (below it a tile "
                 f"would hold more than {features_per_tile:,} features); see "
                 f"/collections/{layer.name}/tiles/{TMS_ID}")
-        body = tile_bytes(layer.name, z, x, y)
-        headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
+        body = await tiles.get((layer.name, z, x, y), lambda: encode_tile(layer, z, x, y),
+                               limiter=limiter)  # the layers never change while the app runs
+        headers = {"Cache-Control": TILE_CACHE, "Vary": "Accept-Encoding"}
         if not body:
             return Response(status_code=204, headers=headers)
         if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:

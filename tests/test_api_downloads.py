@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 from ccn_gis.crs import area_ha, transform_geometries
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import create_app
+from ccn_gis_api.limits import DownloadFolders, Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
@@ -33,8 +33,10 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def client():
-    return TestClient(create_app(AppSettings(layers=SAMPLE)))
+def client(tmp_path_factory):
+    """The app, writing its downloads under a root of its own: what is left there is ours."""
+    root = tmp_path_factory.mktemp("downloads")
+    return TestClient(create_app(AppSettings(layers=SAMPLE), Limits(download_dir=root)))
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,11 @@ def _gdal_path(path: Path) -> str:
     return f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
 
 
+def _layer(path: Path, collection: str) -> str | None:
+    """The layer to read: a GeoPackage holds its styles (``layer_styles``) too."""
+    return collection if path.suffix == ".gpkg" else None
+
+
 def test_every_advertised_cluster_download_opens_in_gdal(client, stats, tmp_path):
     links = _enclosures(client, "clusters")
     assert {link["type"] for link in links} == set(SUFFIX)
@@ -77,7 +84,7 @@ def test_every_advertised_cluster_download_opens_in_gdal(client, stats, tmp_path
         listing = subprocess.run(["ogrinfo", "-ro", "-al", "-so", _gdal_path(path)],
                                  capture_output=True, text=True, check=True).stdout
         assert "Feature Count: 66" in listing, (link["title"], listing)
-        frame = pyogrio.read_dataframe(_gdal_path(path))
+        frame = pyogrio.read_dataframe(_gdal_path(path), layer=_layer(path, "clusters"))
         ids = frame["cluster_id"] if "cluster_id" in frame else frame["Name"]
         names = frame["name"] if "name" in frame else frame["Name"]
         assert any("Thụy" in str(n) or "Đông" in str(n) for n in names), link["title"]
@@ -99,7 +106,8 @@ def test_filtered_parcel_downloads(client, tmp_path):
     assert 0 < matched < first["numberMatched"]
     for link in _enclosures(client, "parcels"):
         path = _fetch(client, link, tmp_path, cluster_id=cluster)
-        assert len(pyogrio.read_dataframe(_gdal_path(path))) == matched, link["title"]
+        frame = pyogrio.read_dataframe(_gdal_path(path), layer=_layer(path, "parcels"))
+        assert len(frame) == matched, link["title"]
 
 
 def test_projects_table_downloads(client, tmp_path):
@@ -124,13 +132,35 @@ def test_geojson_download_is_compressed_on_request(client):
     assert len(plain.json()["features"]) == 1513
 
 
-def _download_folders() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("ccn-gis-download-*")}
+def _folders(client) -> DownloadFolders:
+    return client.app.state.download_folders
+
+
+def _download_folders(client) -> list[Path]:
+    """The download subfolders the app has now (one per written download being sent)."""
+    return _folders(client).downloads()
+
+
+@pytest.fixture
+def made_folders(client, monkeypatch) -> list[Path]:
+    """The download subfolders the app makes during the test: one per written download."""
+    folders = _folders(client)
+    made: list[Path] = []
+    new = folders.new
+
+    def recorded() -> Path:
+        made.append(new())
+        return made[-1]
+
+    monkeypatch.setattr(folders, "new", recorded)
+    return made
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "shp", "csv"])
-def test_written_downloads_stream_from_disk_and_clean_up(client, tmp_path, fmt):
-    before = _download_folders()
+def test_written_downloads_stream_from_disk_and_clean_up(client, tmp_path, made_folders, fmt):
+    folders = _folders(client)
+    assert folders.folder.parent == client.app.state.limits.download_dir
+    assert _download_folders(client) == []
     plain = client.get("/collections/parcels/download", params={"format": fmt, "crs": "EPSG:9209"},
                        headers={"accept-encoding": "identity"})
     zipped = client.get("/collections/parcels/download", params={"format": fmt, "crs": "EPSG:9209"},
@@ -139,7 +169,10 @@ def test_written_downloads_stream_from_disk_and_clean_up(client, tmp_path, fmt):
     assert int(plain.headers["content-length"]) == len(plain.content)
     assert zipped.headers["content-encoding"] == "gzip"
     assert zipped.num_bytes_downloaded < len(zipped.content)  # httpx decompresses
-    assert _download_folders() == before, "the written file's folder is removed once sent"
+    assert len(made_folders) == 2, "each written download gets its own folder"
+    assert all(p.parent == folders.folder for p in made_folders), made_folders
+    assert not [p for p in made_folders if p.exists()], "a folder is removed once sent"
+    assert _download_folders(client) == [], "no download folder is left behind"
     suffix = SUFFIX[plain.headers["content-type"].split(";")[0]]
     frames = []
     for name, response in (("plain", plain), ("zipped", zipped)):
@@ -151,8 +184,9 @@ def test_written_downloads_stream_from_disk_and_clean_up(client, tmp_path, fmt):
     assert frames[0].equals(frames[1])
 
 
-def test_refused_download_leaves_no_folder(client):
-    before = _download_folders()
+def test_refused_download_leaves_no_folder(client, made_folders):
+    assert _download_folders(client) == []
     response = client.get("/collections/projects/download", params={"format": "kml"})
     assert response.status_code == 400 and "KML" in response.json()["description"]
-    assert _download_folders() == before
+    assert not [p for p in made_folders if p.exists()], "the refused download's folder is left"
+    assert _download_folders(client) == [], "no download folder is left behind"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+import yaml
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
@@ -87,6 +88,7 @@ def test_fast_growth_findings(fast_growth):
     assert fast_growth["answers"]["rice_converted_ha"] > 0
 
 
+@pytest.mark.slow
 def test_same_findings_as_the_command_line(fast_growth):
     run = subprocess.run(
         [sys.executable, "-m", "ccn_gis.cli", "scenario", "check", "scenarios/fast_growth.yaml",
@@ -160,7 +162,7 @@ def test_clusters_geojson(client, fast_growth):
 
 
 def test_post_a_valid_scenario(client):
-    for media_type in ("application/yaml", "text/yaml", "text/plain"):
+    for media_type in ("application/yaml", "text/yaml", "application/yaml; charset=utf-8"):
         response = _post(client, VALID, media_type)
         assert response.status_code == 200, response.text
     body = response.json()
@@ -214,14 +216,31 @@ def test_post_garbage_is_400(client, body):
 
 
 def test_post_too_large_is_413(client):
-    response = _post(client, "#" * 1_000_001, "text/plain")
+    response = _post(client, "#" * 1_000_001)
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("media_type", ["text/plain", "application/x-www-form-urlencoded",
+                                        "multipart/form-data", ""])
+def test_post_needs_a_yaml_or_json_media_type(client, media_type):
+    """A web page can make a visitor's browser send these to any server without asking."""
+    response = _post(client, VALID, media_type)
+    assert response.status_code == 415, response.text
+    assert "application/yaml" in response.json()["description"]
+
+
+def test_post_json(client):
+    response = _post(client, json.dumps(yaml.safe_load(VALID)), "application/json")
+    assert response.status_code == 200, response.text
+    assert response.json()["findings"] == _post(client, VALID).json()["findings"]
 
 
 def test_openapi_documents_the_routes(client):
     schema = client.get("/openapi.json").json()
     post = schema["paths"]["/scenarios/check"]["post"]
-    assert set(post["requestBody"]["content"]) == {"application/yaml", "text/yaml", "text/plain"}
+    assert set(post["requestBody"]["content"]) == {"application/yaml", "text/yaml",
+                                                   "application/json"}
+    assert {"413", "415", "422", "503"} <= set(post["responses"])
     assert post["tags"] == ["Scenarios"] and post["operationId"] == "checkScenario"
     for path in ("/scenarios", "/scenarios/{scenario_id}", "/scenarios/{scenario_id}/clusters"):
         operation = schema["paths"][path]["get"]

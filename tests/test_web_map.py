@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Response, expect, sync_playwright
 from shapely.geometry import shape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,10 +20,45 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+TIMEOUT = 30_000
+"""How long (ms) a test waits for the map: long enough for a machine busy with other work."""
+
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() and not os.environ.get("CI"),
     reason="Chromium is not installed (scripts/setup.sh --test installs Debian's chromium)",
 )
+
+# The map page's Content-Security-Policy allows no eval: nothing here may make the page
+# evaluate a string. ``page.wait_for_function("expression")`` does (its polling evals the
+# expression in the page, and the CSP blocks it), so the tests wait with Playwright's own
+# waits (locators, ``expect``) or with :func:`_until`. ``page.evaluate`` is fine: Playwright
+# runs it through the DevTools protocol, which the page's CSP does not restrict.
+expect.set_options(timeout=TIMEOUT)
+
+
+def _strict_policy(response: Response | None) -> None:
+    """The map page's scripts come from the app only: no inline script, no eval."""
+    assert response is not None and response.ok
+    policy = response.headers["content-security-policy"]
+    assert re.search(r"(^|;)\s*script-src 'self'\s*(;|$)", policy), policy
+
+
+def _until(page: Page, script: str, arg: Any = None, *, what: str,
+           done: Callable[[Any], bool] = bool, timeout: float = TIMEOUT) -> Any:
+    """Evaluate ``script`` (a function) in ``page`` until ``done`` of its value; return it.
+
+    The polling is done from Python (each try is one ``page.evaluate``), so nothing is
+    evaluated by the page itself.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(script, arg)
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout / 1000:g} s waiting for {what}; "
+                                 f"last value: {value!r}")
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +76,36 @@ def page(browser, live_server):
     page.errors = []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.goto(f"{live_server}/")
-    page.wait_for_function("window.ccn !== undefined")
-    assert page.evaluate("window.ccn.ready") is True
+    _strict_policy(page.goto(f"{live_server}/"))
+    _until(page, "() => window.ccn !== undefined", what="the map's script (window.ccn)")
+    assert page.evaluate("() => window.ccn.ready") is True  # a promise: evaluate awaits it
     yield page
     context.close()
 
 
+HIT = """([x, y, selector]) => {
+    const el = document.elementFromPoint(x, y);
+    const hit = el ? [el.tagName.toLowerCase(), ...el.classList].join(".") : null;
+    return {ok: !!el && el.matches(selector), hit};
+}"""
+"""What a click at (x, y) would hit, and whether it matches ``selector``."""
+
+
+def _click_on(page: Page, x: float, y: float, hit: str, arg: list[Any], *, what: str) -> None:
+    """Click at (x, y) once ``hit`` (:data:`HIT`, :data:`TILED_HIT`), given ``[x, y, *arg]``,
+    says the target is there: drawn, visible and on top.
+
+    Any popup is closed first: it could cover the point, or be taken for the new one.
+    """
+    page.evaluate("() => { window.ccn.map.closePopup(); }")  # returns nothing: not the map
+    _until(page, hit, [x, y, *arg], what=f"{what} under the mouse at ({x:.0f}, {y:.0f})",
+           done=lambda v: v["ok"])
+    page.mouse.click(x, y)
+
+
 def _click_cluster(page: Page, *, with_parcels: bool) -> str:
-    """Click a cluster where nothing covers it; return its id."""
+    """Click a cluster (one with parcels, or one without, where nothing covers it); wait for
+    its popup; return its id."""
     target = page.evaluate(
         """(withParcels) => {
             const m = window.ccn.map;
@@ -69,22 +128,25 @@ def _click_cluster(page: Page, *, with_parcels: bool) -> str:
         }""",
         with_parcels,
     )
-    page.mouse.click(target["x"], target["y"])
-    page.wait_for_selector(".leaflet-popup-content")
+    # a cluster with parcels may be clicked on one of its parcels: their popup names it too
+    paths = ".leaflet-overlay-pane path.ccn-clusters" + (
+        ", .leaflet-overlay-pane path.ccn-parcels" if with_parcels else "")
+    _click_on(page, target["x"], target["y"], HIT, [paths], what=f"cluster {target['id']}")
+    expect(page.locator(".leaflet-popup-content")).to_contain_text(target["id"])
     return target["id"]
 
 
 def test_the_map_draws_every_feature(page):
-    counts = page.evaluate("window.ccn.counts()")
+    counts = page.evaluate("() => window.ccn.counts()")
     assert counts == {"admin_units": 10, "approved_extents": 96, "clusters": 66, "parcels": 1513}
     assert page.locator("path.ccn-clusters").count() == 66
     assert page.locator("path.ccn-parcels").count() == 1513
     assert page.locator("path.ccn-admin_units").count() == 10
     assert page.locator("path.ccn-approved_extents").count() == 0  # off until switched on
     page.locator('input[data-layer="approved_extents"]').check()
-    assert page.locator("path.ccn-approved_extents").count() == 96
+    expect(page.locator("path.ccn-approved_extents")).to_have_count(96)
     page.locator('input[data-layer="parcels"]').uncheck()
-    assert page.locator("path.ccn-parcels").count() == 0
+    expect(page.locator("path.ccn-parcels")).to_have_count(0)
     assert page.errors == []
 
 
@@ -100,32 +162,32 @@ def test_popup_panel_and_language(page):
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert cid in popup and "Diện tích quy hoạch" in popup
     assert re.search(r"\d{2},\d{2} ha", popup), popup
-    assert page.locator("#figures-title").inner_text().startswith("Số liệu cụm công nghiệp")
+    expect(page.locator("#figures-title")).to_have_text(re.compile(r"^Số liệu cụm công nghiệp"))
     page.screenshot(path=str(OUTPUT / "web_map_popup.png"))
 
     page.locator("#lang-en").click()
-    assert "Clusters in the plan" in page.locator("#figures-table").inner_text()
+    expect(page.locator("#figures-table")).to_contain_text("Clusters in the plan")
     _click_cluster(page, with_parcels=False)
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert "Planned area" in popup and re.search(r"\d{2}\.\d{2} ha", popup), popup
     page.locator("#lang-vi").click()
-    assert "Lô đất" in page.locator("#layers").inner_text()
+    expect(page.locator("#layers")).to_contain_text("Lô đất")
     assert page.errors == []
 
 
 def test_units_and_as_of(page):
     page.locator("#unit-select").select_option("342")
-    title = page.locator("#figures-title").inner_text()
-    assert "Tiền Hải" in title
-    assert page.locator("#units-table tr.selected").count() == 1
-    before = page.evaluate("Object.values(window.ccn.state.clusterStats)"
-                           ".filter(c => c.established.count).length")
+    expect(page.locator("#figures-title")).to_contain_text("Tiền Hải")
+    expect(page.locator("#units-table tr.selected")).to_have_count(1)
+    established = ("() => Object.values(window.ccn.state.clusterStats)"
+                   ".filter(c => c.established.count).length")
+    before = page.evaluate(established)
     page.locator("#unit-select").select_option("")
     page.fill("#as-of", "2015-12-31")
     page.locator("#as-of").dispatch_event("change")
-    page.wait_for_function("window.ccn.state.stats.as_of === '2015-12-31'")
-    after = page.evaluate("Object.values(window.ccn.state.clusterStats)"
-                          ".filter(c => c.established.count).length")
+    _until(page, "() => window.ccn.state.stats.as_of === '2015-12-31'",
+           what="the figures as of 2015-12-31")
+    after = page.evaluate(established)
     assert 0 < after < before == 46
     assert "31/12/2015" in page.locator("#figures-title").inner_text()
     assert page.errors == []
@@ -136,7 +198,7 @@ def test_downloads_for_the_visible_layer(page, live_server):
     assert options[0] == "Đơn vị hành chính" and "Lô đất" in options
     page.locator("#download-layer").select_option("clusters")
     links = page.locator("#download-links a")
-    assert links.count() == 8  # GeoJSON, KML, and GeoPackage, Shapefile, CSV in two systems
+    expect(links).to_have_count(8)  # GeoJSON, KML, and GeoPackage, Shapefile, CSV in two systems
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     for href in hrefs:
         response = page.request.get(href)
@@ -147,18 +209,16 @@ def test_downloads_for_the_visible_layer(page, live_server):
 
 def test_land_use_overlay_with_its_legend(page):
     page.locator('input[data-layer="landuse"]').check()
-    page.wait_for_function(
-        "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded').length > 0")
-    tiles = page.evaluate(
-        "[...document.querySelectorAll('.leaflet-tile-pane img')].map(i => i.src)")
+    page.locator(".leaflet-tile-pane img.leaflet-tile-loaded").first.wait_for()
+    tiles = page.locator(".leaflet-tile-pane img").evaluate_all("imgs => imgs.map(i => i.src)")
     assert tiles and all("/landuse/tiles/" in src for src in tiles)
     legend = page.locator("#legend").inner_text()
     assert "LUC — Đất chuyên trồng lúa" in legend and "SKN" in legend
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "web_map_landuse.png"))
     cid = _click_cluster(page, with_parcels=True)
-    page.wait_for_function("document.querySelector('#cluster-landuse caption') !== null")
-    assert "Sử dụng đất trong cụm" in page.locator("#cluster-landuse").inner_text()
+    page.locator("#cluster-landuse caption").wait_for()  # fetched once the cluster is chosen
+    expect(page.locator("#cluster-landuse")).to_contain_text("Sử dụng đất trong cụm")
     assert cid in page.locator(".leaflet-popup-content").inner_text()
     assert page.errors == []
 
@@ -168,13 +228,14 @@ def test_scenario_layer_findings_and_language(page, live_server):
     assert options[0] == "— Không hiển thị —" and "Mở rộng nhanh (fast growth)" in options
     assert page.locator("#scenarios h2").inner_text() == "Kịch bản 2030"
     page.locator("#scenario-select").select_option("fast_growth")
-    page.wait_for_function("window.ccn.state.scenario.loaded === 'fast_growth'")
+    _until(page, "() => window.ccn.state.scenario.loaded === 'fast_growth'",
+           what="the fast_growth scenario")
     clusters = page.request.get(f"{live_server}/scenarios/fast_growth/clusters").json()
     assert page.locator("path.ccn-scenario").count() == len(clusters["features"]) == 68
-    assert page.evaluate("window.ccn.scenarioCount()") == 68
+    assert page.evaluate("() => window.ccn.scenarioCount()") == 68
     assert page.locator("path.ccn-scenario-changed").count() == 6  # 2 established, 1 grown, 3 new
     assert page.locator("path.ccn-scenario-removed").count() == 1  # TB-13
-    assert page.evaluate("window.ccn.counts().clusters") == 66  # the plan as it stands stays
+    assert page.evaluate("() => window.ccn.counts().clusters") == 66  # the plan as it stands
 
     findings = page.locator("#scenario-findings").inner_text()
     assert "AREA_MAX" in findings and "TB-08" in findings and "OVERLAP" in findings
@@ -187,24 +248,25 @@ def test_scenario_layer_findings_and_language(page, live_server):
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "web_map_scenario.png"))
 
-    before = page.evaluate("window.ccn.map.getZoom()")
-    page.evaluate("window.moved = 0; window.ccn.map.once('moveend', () => { window.moved = 1; })")
+    before = page.evaluate("() => window.ccn.map.getZoom()")
+    page.evaluate("() => { window.moved = 0; "
+                  "window.ccn.map.once('moveend', () => { window.moved = 1; }); }")
     page.locator("#scenario-findings tbody tr", has_text="AREA_MAX").first.click()
-    page.wait_for_function("window.moved === 1")
-    assert page.evaluate("window.ccn.map.getZoom()") > before
-    assert page.evaluate("window.ccn.state.scenario.focus") == "TB-08"
+    _until(page, "() => window.moved === 1", what="the map to move to the finding's cluster")
+    assert page.evaluate("() => window.ccn.map.getZoom()") > before
+    assert page.evaluate("() => window.ccn.state.scenario.focus") == "TB-08"
     assert page.locator("#scenario-findings tr.selected").count() >= 1
     page.screenshot(path=str(OUTPUT / "web_map_scenario_finding.png"))
 
     page.locator("#lang-en").click()
+    expect(page.locator("#scenarios h2")).to_have_text("2030 scenarios")
     findings = page.locator("#scenario-findings").inner_text()
     assert "above the maximum of 75.00 ha" in findings and "vượt mức" not in findings
-    assert page.locator("#scenarios h2").inner_text() == "2030 scenarios"
     assert "Rice land converted by 2030" in page.locator("#scenario-answers").inner_text()
 
     page.locator("#scenario-select").select_option("")
-    assert page.locator("path.ccn-scenario").count() == 0
-    assert page.locator("#scenario-findings").inner_text() == ""
+    expect(page.locator("path.ccn-scenario")).to_have_count(0)
+    expect(page.locator("#scenario-findings")).to_have_text("")
     assert page.errors == []
 
 
@@ -221,38 +283,62 @@ def tiled_page(browser, live_server_tiled):
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.on("request", lambda r: page.urls.append(r.url))
     page.on("response", lambda r: page.tiles.append(r) if TILE.search(r.url) else None)
-    page.goto(f"{live_server_tiled}/")
-    page.wait_for_function("window.ccn !== undefined")
-    assert page.evaluate("window.ccn.ready") is True
+    _strict_policy(page.goto(f"{live_server_tiled}/"))
+    _until(page, "() => window.ccn !== undefined", what="the map's script (window.ccn)")
+    assert page.evaluate("() => window.ccn.ready") is True  # a promise: evaluate awaits it
     yield page
     context.close()
 
 
-def _click_at(page: Page, lat: float, lon: float) -> None:
+TILED_HIT = """([x, y, name, id]) => {
+    const el = document.elementFromPoint(x, y);
+    const hit = el ? [el.tagName.toLowerCase(), ...el.classList].join(".") : null;
+    const layer = window.ccn.state.layers[name];
+    const paths = Object.values(layer._vectorTiles || {})
+        .map((tile) => (tile._features || {})[id]).filter(Boolean).map((f) => f.feature._path);
+    return {ok: !!el && paths.includes(el), hit, drawn: paths.length};
+}"""
+"""Whether a click at (x, y) would hit a path of feature ``id`` of the tiled layer ``name``:
+drawn (its tile loaded — a tile still loading is hidden) and on top."""
+
+
+def _click_tiled(page: Page, name: str, feature_id: str, lat: float, lon: float) -> None:
+    """Click feature ``feature_id`` of the tiled layer ``name`` at (lat, lon) once its
+    vector tile has drawn it; wait for its popup (fetched from the server)."""
     x, y = page.evaluate(
         """([lat, lon]) => {
             const p = window.ccn.map.latLngToContainerPoint([lat, lon]);
             const box = window.ccn.map.getContainer().getBoundingClientRect();
             return [p.x + box.left, p.y + box.top];
         }""", [lat, lon])
-    page.mouse.click(x, y)
+    _click_on(page, x, y, TILED_HIT, [name, feature_id], what=f"the {name} path of {feature_id}")
+    expect(page.locator(".leaflet-popup-content")).to_contain_text(feature_id)
+
+
+def _tiles_loaded(page: Page, name: str, *, more_than: int) -> int:
+    """Wait until the tiled layer ``name`` has loaded every tile on screen, and draws more
+    than ``more_than`` features; return how many it draws."""
+    return _until(page, """(name) => {
+        const layer = window.ccn.state.layers[name];
+        return layer.isLoading() ? 0 : window.ccn.counts()[name];
+    }""", name, what=f"the {name} tiles on screen", done=lambda n: n > more_than)
 
 
 def test_big_layers_come_as_vector_tiles(tiled_page, live_server_tiled):
     page = tiled_page
-    assert page.evaluate("window.ccn.tiled()") == ["parcels"]
-    counts = page.evaluate("window.ccn.counts()")
+    assert page.evaluate("() => window.ccn.tiled()") == ["parcels"]
+    counts = page.evaluate("() => window.ccn.counts()")
     assert counts["clusters"] == 66 and counts["admin_units"] == 10  # small: GeoJSON
     assert not [u for u in page.urls if "/collections/parcels/items?limit=10000" in u]
     assert page.locator("path.ccn-parcels").count() == 0  # province view: below zoom 13
 
     parcel = page.request.get(f"{live_server_tiled}/collections/parcels/items/TB-35-P032").json()
     point = shape(parcel["geometry"]).representative_point()
-    page.evaluate(f"window.ccn.map.setView([{point.y}, {point.x}], 16, {{animate: false}})")
-    page.wait_for_function("window.ccn.counts().parcels > 10")
+    page.evaluate("([lat, lon]) => { window.ccn.map.setView([lat, lon], 16, {animate: false}); }",
+                  [point.y, point.x])
+    drawn_count = _tiles_loaded(page, "parcels", more_than=10)
     drawn = page.locator(".leaflet-ccnTiles-pane svg path.ccn-parcels")
-    page.wait_for_function("document.querySelectorAll('.leaflet-ccnTiles-pane svg').length > 0")
-    assert drawn.count() == page.evaluate("window.ccn.counts().parcels") > 10
+    assert drawn.count() == drawn_count > 10
     loaded = [r for r in page.tiles if r.status == 200]
     assert loaded and all(r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
                           for r in loaded)
@@ -261,30 +347,28 @@ def test_big_layers_come_as_vector_tiles(tiled_page, live_server_tiled):
     colours = set(drawn.evaluate_all("paths => paths.map(p => p.getAttribute('fill'))"))
     assert "#d7191c" in colours  # leased, as the GeoJSON parcels are coloured
 
-    _click_at(page, point.y, point.x)
-    page.wait_for_selector(".leaflet-popup-content")
+    _click_tiled(page, "parcels", "TB-35-P032", point.y, point.x)
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert "TB-35-P032" in popup and "Loại đất" in popup and "Đất công nghiệp" in popup
     assert "Tình trạng" in popup and re.search(r"\d,\d{2} ha", popup), popup
-    assert page.locator("#figures-title").inner_text().startswith("Số liệu cụm công nghiệp")
+    expect(page.locator("#figures-title")).to_have_text(re.compile(r"^Số liệu cụm công nghiệp"))
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "web_map_tiles.png"))
 
     page.locator("#parcel-colour").select_option("land_use")
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('.leaflet-ccnTiles-pane path.ccn-parcels')]
-                 .some(p => p.getAttribute('fill') === '#9e6bd6')""")  # industrial
-    assert "Lô đất — Loại đất" in page.locator("#legend").inner_text()
+    page.locator('.leaflet-ccnTiles-pane path.ccn-parcels[fill="#9e6bd6"]').first.wait_for(
+        state="attached")  # industrial: the tiles are drawn again in the new colours
+    expect(page.locator("#legend")).to_contain_text("Lô đất — Loại đất")
 
     page.locator('input[data-layer="parcels"]').uncheck()
-    assert drawn.count() == 0 and "Lô đất" not in page.locator("#legend").inner_text()
+    expect(drawn).to_have_count(0)
+    expect(page.locator("#legend")).not_to_contain_text("Lô đất")
     page.locator('input[data-layer="parcels"]').check()
-    page.wait_for_function("window.ccn.counts().parcels > 10")
+    _tiles_loaded(page, "parcels", more_than=10)
 
     page.locator("#lang-en").click()
-    page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
-    _click_at(page, point.y, point.x)
-    page.wait_for_selector(".leaflet-popup-content")
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    _click_tiled(page, "parcels", "TB-35-P032", point.y, point.x)
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert "TB-35-P032" in popup and "Land use" in popup and "Industrial" in popup, popup
     assert re.search(r"\d\.\d{2} ha", popup), popup

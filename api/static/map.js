@@ -364,7 +364,10 @@ function tiledCount(layer) {
 
 function legend() {
   const blocks = [];
-  const item = (colour, label, outline) => `<div class="legend-item"><span class="swatch" style="${outline ? `border:2px solid ${colour};background:none` : `background:${colour}`}"></span>${esc(label)}</div>`;
+  /* Swatches carry their colours in data attributes, applied below through the DOM: the
+   * Content-Security-Policy allows no inline style attribute. */
+  const swatch = (border, background) => `<span class="swatch" data-border="${esc(border)}" data-background="${esc(background)}"></span>`;
+  const item = (colour, label, outline) => `<div class="legend-item">${outline ? swatch(`2px solid ${colour}`, "none") : swatch("", colour)}${esc(label)}</div>`;
   if (map.hasLayer(state.layers.clusters)) {
     blocks.push(`<h2>${esc(t("clusters"))}</h2>` + Object.entries(COLOURS.stage).map(([k, c]) => item(c, t(k))).join(""));
   }
@@ -377,7 +380,7 @@ function legend() {
   }
   if (state.scenario.layer && map.hasLayer(state.scenario.layer)) {
     const s = I18N[state.lang].scenarioLegend;
-    const line = (key, dashed) => `<div class="legend-item"><span class="swatch" style="background:none;border:${dashed ? "3px dashed" : "2px solid"} ${COLOURS.scenario[key]}"></span>${esc(s[key])}</div>`;
+    const line = (key, dashed) => `<div class="legend-item">${swatch(`${dashed ? "3px dashed" : "2px solid"} ${COLOURS.scenario[key]}`, "none")}${esc(s[key])}</div>`;
     blocks.push(`<h2>${esc(t("scenarios"))}</h2>` + line("changed", true) + line("error", true) + line("warning", true)
       + line("flagged", false) + line("unchanged", false) + line("removed", true));
   }
@@ -385,7 +388,12 @@ function legend() {
     const colours = COLOURS[state.parcelColour];
     blocks.push(`<h2>${esc(t("parcels"))} — ${esc(t(state.parcelColour))}</h2>` + Object.entries(colours).map(([k, c]) => item(c, t(k))).join(""));
   }
-  document.getElementById("legend").innerHTML = blocks.join("");
+  const target = document.getElementById("legend");
+  target.innerHTML = blocks.join("");
+  for (const el of target.querySelectorAll(".swatch")) {
+    if (el.dataset.border) el.style.border = el.dataset.border;
+    if (el.dataset.background) el.style.background = el.dataset.background;
+  }
 }
 
 function figureRows(f) {

@@ -13,6 +13,8 @@ units' figures are sums of the clusters', so the three levels always agree.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Literal
@@ -119,7 +121,15 @@ _SUMS = (
 
 
 def _cutoff(as_of: dt.date | None) -> pd.Timestamp | None:
-    return None if as_of is None else pd.Timestamp(as_of)
+    """The end of ``as_of`` as a timestamp; a year pandas cannot hold (before 1678, after
+    2261) becomes the earliest or latest timestamp, which gives the same figures."""
+    if as_of is None:
+        return None
+    if as_of < pd.Timestamp.min.date():
+        return pd.Timestamp.min
+    if as_of > pd.Timestamp.max.date():
+        return pd.Timestamp.max
+    return pd.Timestamp(as_of)
 
 
 def _on_or_before(dates: pd.Series, cutoff: pd.Timestamp | None) -> pd.Series:
@@ -152,10 +162,104 @@ def cluster_table(dataset: Dataset, /, *, as_of: dt.date | None = None) -> pd.Da
     >>> table = cluster_table(dataset, as_of=dt.date(2020, 12, 31))  # doctest: +SKIP
     >>> table.loc["TB-01", "established_ha"]  # doctest: +SKIP
     """
-    key = ("cluster_table", as_of)
-    if key not in dataset.derived:  # the layers never change: compute once per day
-        dataset.derived[key] = _cluster_table(dataset, as_of)
-    return dataset.derived[key].copy()
+    return cluster_tables(dataset).get(dataset, as_of).copy()
+
+
+CLUSTER_TABLES_KEPT = 64
+"""Cluster tables kept per dataset, besides the one of every record (``as_of=None``)."""
+_EVENT_DATES = (("approved_extents", "decided_on"), ("clusters", "operating_since"),
+                ("parcels", "leased_on"), ("projects", "registered_on"))
+"""Every date :func:`_cluster_table` compares the cut-off with."""
+
+
+class ClusterTables:
+    """The cluster tables of one dataset, computed once per distinct table and kept in a
+    bounded LRU.
+
+    The layers never change, so a table is kept; but a server asked for thousands of
+    dates must not keep thousands of tables: at most :attr:`maxsize` are kept (the least
+    recently used go first), besides the table of every record, always kept.
+
+    Two dates between which no record is dated give the same table: a date is first
+    brought back to the latest record date on or before it (:meth:`key`), so that
+    ``1901-01-01`` and ``1950-06-30`` share one table, as do every date after the
+    newest record. Threads asking for the same table at once compute it once.
+    """
+
+    def __init__(self, maxsize: int = CLUSTER_TABLES_KEPT) -> None:
+        self.maxsize = maxsize
+        self.computations = 0
+        """Tables computed so far."""
+        self._lock = threading.Lock()
+        self._tables: OrderedDict[Any, pd.DataFrame] = OrderedDict()
+        self._computing: dict[Any, threading.Lock] = {}
+        self._events: np.ndarray | None = None
+        self._comparable = True
+
+    def __len__(self) -> int:
+        """Tables kept, the table of every record included."""
+        return len(self._tables)
+
+    def key(self, dataset: Dataset, as_of: dt.date | None) -> Any:
+        """What identifies the table of ``as_of``: the latest record date on or before it
+        (``"before"`` when there is none), ``None`` for every record."""
+        if as_of is None:
+            return None
+        if self._events is None:
+            self._events = self._event_dates(dataset)
+        if not self._comparable:
+            return as_of
+        day = np.datetime64(as_of, "D")  # days: no overflow for any year from 1 to 9999
+        position = int(np.searchsorted(self._events, day, side="right"))
+        return "before" if position == 0 else self._events[position - 1].astype(dt.date)
+
+    def _event_dates(self, dataset: Dataset) -> np.ndarray:
+        parts = []
+        for layer, column in _EVENT_DATES:
+            values = getattr(dataset, layer)[column]
+            if not pd.api.types.is_datetime64_any_dtype(values) or values.dt.tz is not None:
+                self._comparable = False  # not plain dates: every day is a table of its own
+                return np.empty(0, dtype="datetime64[D]")
+            present = values.dropna()
+            if (present != present.dt.normalize()).any():
+                self._comparable = False  # times of day: likewise
+                return np.empty(0, dtype="datetime64[D]")
+            if len(present):
+                parts.append(present.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"))
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, "datetime64[D]")
+
+    def get(self, dataset: Dataset, as_of: dt.date | None) -> pd.DataFrame:
+        """The table of ``as_of`` (not a copy: do not change it)."""
+        key = self.key(dataset, as_of)
+        with self._lock:
+            if key in self._tables:
+                self._tables.move_to_end(key)
+                return self._tables[key]
+            gate = self._computing.setdefault(key, threading.Lock())
+        with gate:  # one computation per table; the others wait for it
+            with self._lock:
+                if key in self._tables:
+                    return self._tables[key]
+            try:
+                table = _cluster_table(dataset, as_of)
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+            with self._lock:
+                self.computations += 1
+                self._tables[key] = table
+                dated = [k for k in self._tables if k is not None]
+                for old in dated[:max(len(dated) - self.maxsize, 0)]:
+                    del self._tables[old]
+            return table
+
+
+def cluster_tables(dataset: Dataset) -> ClusterTables:
+    """The cluster tables of ``dataset`` (kept in ``dataset.derived``)."""
+    tables = dataset.derived.get("cluster_tables")
+    if tables is None:
+        tables = dataset.derived.setdefault("cluster_tables", ClusterTables())
+    return tables  # type: ignore[no-any-return]
 
 
 def _cluster_table(dataset: Dataset, as_of: dt.date | None) -> pd.DataFrame:
