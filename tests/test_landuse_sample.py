@@ -110,7 +110,7 @@ def test_table_output_is_vietnamese():
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--zones", "streets"], "no file streets"),
+    (["--zones", "streets"], "--zones streets: no layer or file of that name"),
     (["--zones", "clusters", "--raster", "missing.tif"], "not a readable GeoTIFF"),
 ])
 def test_mistakes(args, words):
