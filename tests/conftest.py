@@ -61,3 +61,21 @@ def live_server_tiled():
     """The same with ``CCN_GIS_MAP_TILES_ABOVE=1000``: the map draws the 1,513 parcels from
     vector tiles, the smaller layers from GeoJSON."""
     yield from _serve({"CCN_GIS_MAP_TILES_ABOVE": "1000"})
+
+
+SLOW_MODULES = {"test_fuzz", "test_cli_fuzz", "test_scenario_fuzz", "test_notebooks",
+                "test_web_map", "test_gdal", "test_gdal_oapif", "test_benchmarks_smoke",
+                "test_cli", "test_other_province", "test_landuse_sample"}
+"""Real clients (GDAL, a browser, notebooks, the command line in a process of its own),
+fuzzers, the independent province and the sample's land use checked cell by cell, and
+the benchmark smoke run."""
+SLOW_FIXTURES = {"live_server", "live_server_tiled"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` what runs a real client, a fuzzer or a real server: ``pytest -m "not
+    slow"`` runs the rest."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

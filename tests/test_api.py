@@ -171,6 +171,7 @@ def test_computed_attributes_match_the_figures(tiny_client):
     assert parcel["properties"]["lease_status"] == "vacant"
 
 
+@pytest.mark.slow
 def test_stats_is_the_cli_json(client):
     for params in ({}, {"as_of": "2018-12-31"}, {"by": "admin"}, {"by": "cluster",
                                                                   "as_of": "2020-06-30"}):

@@ -102,6 +102,7 @@ def test_clusters_lie_in_the_real_outline(sample):
     assert shapely.covered_by(sample.clusters.geometry.array, province.geometry.iloc[0]).all()
 
 
+@pytest.mark.slow
 def test_generator_is_deterministic(tmp_path, sample):
     out = tmp_path / "again.gpkg"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out)],

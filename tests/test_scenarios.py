@@ -281,6 +281,7 @@ def test_malformed_scenarios(tiny, tmp_path, text, words):
     assert words in str(info.value) and str(path) in str(info.value)
 
 
+@pytest.mark.slow
 def test_cli_reports_the_line_without_traceback(tiny, tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("name: x\nchanges:\n  - {establish: C9, year: 2024}\n", encoding="utf-8")

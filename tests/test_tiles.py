@@ -144,6 +144,7 @@ def test_rings_wind_as_the_mvt_spec_says(client, parcels):
     assert len(signs) > 10 and all(signs)
 
 
+@pytest.mark.slow
 def test_feature_ids_are_positions_and_properties_style_the_map(client):
     lim = client.get("/collections/parcels/tiles/WebMercatorQuad").json()["tileMatrixSetLimits"]
     z15 = next(entry for entry in lim if entry["tileMatrix"] == "15")

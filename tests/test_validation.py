@@ -133,6 +133,7 @@ def test_loading_raises_with_every_problem(broken):
     assert any(p.layer == layer for p in info.value.problems)
 
 
+@pytest.mark.slow
 def test_cli_reports_and_leaves_file_unchanged(broken):
     path, (layer, feature, field), _ = broken
     before = _sha256(path)
