@@ -335,6 +335,26 @@ def test_no_read_only_command_touches_a_wal_file(in_wal, tmp_path):
     assert _fingerprint(path) == before
 
 
+def test_copies_left_by_a_killed_process_are_swept(in_wal, tmp_path, monkeypatch):
+    """A process killed with ``kill -9`` cannot remove its private copy: the next read
+    that makes one removes it (and never a live process's, nor another program's)."""
+    path, _qgis = in_wal
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(sqlite_file.tempfile, "tempdir", None)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = tmp_path / f"{sqlite_file.COPY_PREFIX}{gone.pid}-abc"
+    alive = tmp_path / f"{sqlite_file.COPY_PREFIX}{os.getppid()}-def"
+    other = tmp_path / "ccn-gis-wal-notes"
+    for folder in (left, alive, other):
+        folder.mkdir()
+        (folder / "thai_binh.gpkg").write_bytes(b"copy")
+    store = GeoPackageStore(path)
+    assert not left.exists() and alive.exists() and other.exists()
+    del store
+    gc.collect()
+
+
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Iterator[tuple[Path, Callable[..., None]]]:
     """A folder no one may write to, not even root (``chattr +i``; ``chmod`` when not root)."""

@@ -25,6 +25,7 @@ Every other file is read in place, through read-only connections
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -366,9 +367,34 @@ def _copy_state(path: Path) -> tuple[object, ...]:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns, wal_header
 
 
+COPY_PREFIX = "ccn-gis-wal-"
+"""The temporary folders of private copies: ``ccn-gis-wal-<pid>-…``."""
+
+
+def sweep_copies(root: Path | None = None) -> list[Path]:
+    """Remove the private copies left by processes no longer running (``kill -9``).
+
+    Only folders named ``ccn-gis-wal-<pid>-…`` whose process is gone are removed.
+    """
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{COPY_PREFIX}*-*"):
+        pid = folder.name[len(COPY_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except OSError:  # it exists, run by someone else
+            continue
+    return removed
+
+
 def _private_copy(path: Path) -> tuple[Path, Path]:
     """Copy the file and its ``-wal`` into a new temporary folder; return both paths."""
-    folder = Path(tempfile.mkdtemp(prefix="ccn-gis-"))
+    sweep_copies()
+    folder = Path(tempfile.mkdtemp(prefix=f"{COPY_PREFIX}{os.getpid()}-"))
     copy = folder / path.name
     try:
         for _ in range(COPY_ATTEMPTS):
