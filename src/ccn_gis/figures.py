@@ -25,6 +25,7 @@ import shapely
 
 from ccn_gis.dataset import Dataset
 from ccn_gis.model import LandUse, Programme, ProjectStatus, Stage
+from ccn_gis.occupancy import rate
 
 
 @dataclass(frozen=True)
@@ -337,10 +338,6 @@ def promotion_table(dataset: Dataset, /, *, as_of: dt.date | None = None) -> pd.
     )
 
 
-def _rate(numerator: float, denominator: float) -> float | None:
-    return float(numerator / denominator) if denominator > 0 else None
-
-
 def _figures(sums: Mapping[str, Any],
              promotion: Mapping[str, Mapping[str, float]] | None) -> Figures:
     """The figures from the sums of cluster rows, and promotion sums by programme."""
@@ -352,15 +349,15 @@ def _figures(sums: Mapping[str, Any],
         operating=StageFigure(int(s["operating"]), s["operating_ha"]),
         industrial_ha=s["industrial_ha"],
         leased_ha=s["leased_ha"],
-        occupancy=_rate(s["leased_ha"], s["industrial_ha"]),
+        occupancy=rate(s["leased_ha"], s["industrial_ha"]),
         recovered_industrial_ha=s["recovered_industrial_ha"],
-        occupancy_recovered=_rate(s["leased_recovered_ha"], s["recovered_industrial_ha"]),
+        occupancy_recovered=rate(s["leased_recovered_ha"], s["recovered_industrial_ha"]),
         projects=ProjectFigures(
             count=int(s["projects"]),
             by_status={st.value: int(s[f"status_{st.value}"]) for st in ProjectStatus},
             registered_capital_bn_vnd=s["registered_capital_bn_vnd"],
             implemented_capital_bn_vnd=s["implemented_capital_bn_vnd"],
-            capital_realisation=_rate(
+            capital_realisation=rate(
                 s["implemented_capital_bn_vnd"], s["registered_capital_bn_vnd"]
             ),
             registered_workers=int(round(s["registered_workers"])),

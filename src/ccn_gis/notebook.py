@@ -61,6 +61,7 @@ from ccn_gis.io.raster import LandUseRaster
 from ccn_gis.io.scenario_file import load_yaml, read_scenario
 from ccn_gis.landuse import LandUseError
 from ccn_gis.model import LAYERS, FieldType
+from ccn_gis.occupancy import rates
 from ccn_gis.projection import project
 from ccn_gis.publish import COLLECTIONS, layer_view
 from ccn_gis.report import (
@@ -1125,8 +1126,7 @@ def scenario_years(result: Mapping[str, Any], /) -> pd.DataFrame:
         "leased_ha": by_year["leased_ha"].sum(),
     })
     frame = frame.reindex(range(result["base_year"], result["horizon"] + 1))
-    industrial = frame["industrial_ha"].where(frame["industrial_ha"] > 0)
-    frame["occupancy"] = (frame["leased_ha"] / industrial).astype("float64")
+    frame["occupancy"] = rates(frame["leased_ha"], frame["industrial_ha"])
     frame.index.name = "year"
     return frame
 

@@ -19,6 +19,7 @@ from ccn_gis.budget import checkpoint
 from ccn_gis.dataset import Dataset
 from ccn_gis.figures import cluster_table
 from ccn_gis.model import LandUse, Stage
+from ccn_gis.occupancy import occupancy
 from ccn_gis.scenario import ChangeKind, Scenario
 
 HA = 10_000.0
@@ -173,7 +174,7 @@ def project(dataset: Dataset, scenario: Scenario, /) -> Projection:
                 "established_ha": shapely.area(est_geom[cid]) / HA
                 if in_plan and cid in est_geom else 0.0,
                 "industrial_ha": ind if in_plan else 0.0, "leased_ha": lea if in_plan else 0.0,
-                "occupancy": lea / ind if in_plan and ind > 0 else None,
+                "occupancy": occupancy(lea, ind) if in_plan else None,
                 "rate_ha_per_year": rates[cid],
             })
     plan["geometry"] = pd.Series(geometry)

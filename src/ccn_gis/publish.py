@@ -16,6 +16,7 @@ import pandas as pd
 from ccn_gis.dataset import Dataset
 from ccn_gis.figures import cluster_table
 from ccn_gis.model import LandUse
+from ccn_gis.occupancy import rates
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,7 @@ def _with_cluster_figures(
     frame["detailed_plan_ha"] = table["detailed_plan_ha"].to_numpy()
     frame["industrial_ha"] = table["industrial_ha"].to_numpy()
     frame["leased_ha"] = table["leased_ha"].to_numpy()
-    industrial = table["industrial_ha"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        occupancy = np.where(industrial > 0, table["leased_ha"].to_numpy() / industrial, np.nan)
-    frame["occupancy"] = occupancy
+    frame["occupancy"] = rates(table["leased_ha"].to_numpy(), table["industrial_ha"].to_numpy())
     frame["projects"] = table["projects"].to_numpy().astype(int)
     return frame
 
