@@ -21,7 +21,7 @@ from ccn_gis.io.scenario_file import YamlLimits, load_yaml
 from ccn_gis.rules import MAX_FINDINGS_PER_RULE
 from ccn_gis.scenario import ScenarioError
 from ccn_gis_api.errors import install_error_handlers
-from ccn_gis_api.limits import Limits
+from ccn_gis_api.limits import Limits, default_download_root
 from ccn_gis_api.scenarios import install_scenario_routes
 
 SAMPLE = Path(__file__).resolve().parents[1] / "layers" / "thai_binh.gpkg"
@@ -355,8 +355,9 @@ def test_forty_bombs_and_forty_huge_scenarios_at_once():
             time.sleep(0.5)
             stopping = time.monotonic()
             process.terminate()
-            process.wait(timeout=15)
+            assert process.wait(timeout=15) == 0  # stopped, not killed: clean-up ran
             assert time.monotonic() - stopping < 8
+            assert not (default_download_root() / str(process.pid)).exists()
             for f in running:
                 try:
                     f.result()

@@ -29,6 +29,7 @@ import errno
 import json
 import os
 import platform
+import signal
 import socket
 import sys
 import tempfile
@@ -334,12 +335,20 @@ def _serve(args: argparse.Namespace, app: AppSettings) -> int:
         server = uvicorn.Server(uvicorn.Config(
             web, log_level="warning", timeout_graceful_shutdown=limits.shutdown_s,
             limit_concurrency=limits.connections, timeout_keep_alive=limits.keep_alive_s))
+        # uvicorn shuts down on SIGTERM, then raises the signal again for the handler it
+        # found: with Python's default the process would die there, before the clean-up
+        # at exit (download folders, private copies); this one lets it end normally
+        signal.signal(signal.SIGTERM, _stopped)
         server.run(sockets=[sock])
     finally:
         sock.close()
     if not server.started:
         raise CcnGisError("the web server did not start; the messages above say why")
     return 0
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """SIGTERM after the server has shut down: nothing left to do but exit normally."""
 
 
 def _print_json(value: object) -> None:
