@@ -181,12 +181,14 @@ class GeoPackageStore:
 
     def _stored_arcs(self, name: str, fids: list[int]) -> list[int]:
         """The features among ``fids`` whose geometry, as stored, holds circular arcs."""
+        # safe: identifiers (the layer's table and columns, from the file's own schema) are
+        # quoted; the one value is a parameter
         table = quoted(name)
         columns = self._file.query(f"PRAGMA table_info({table})", layer=name)
         key = next((str(c[1]) for c in columns if c[5] == 1), "fid")
         geometry = self._file.query(
-            "SELECT column_name FROM gpkg_geometry_columns WHERE lower(table_name) = "
-            "lower('" + name.replace("'", "''") + "')", layer=name)
+            "SELECT column_name FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)",
+            (name,), layer=name)
         if not geometry:
             return []
         wanted = set(fids)
@@ -247,7 +249,7 @@ def _read_arrow_layer(path: Path, name: str) -> tuple[pd.DataFrame, list[int]]:
     try:
         geometries = shapely.from_wkb(values)
         arcs: list[int] = []
-    except NotImplementedError:  # curved geometries, which GEOS does not decode
+    except NotImplementedError:  # shapely's answer to curved WKB (GEOS cannot decode it)
         geometries, arcs = _linearised(path, name, values, frame.index.to_numpy())
     return gpd.GeoDataFrame(frame, geometry=geometries, crs=meta["crs"]), arcs
 
@@ -361,6 +363,9 @@ def write_settings(
 
     path = Path(path)
     table = SETTINGS_TABLE
+    # safe: the identifier below is the constant SETTINGS_TABLE, quoted; every value is a
+    # parameter (SQLite cannot take a table name as one)
+    name = quoted(table)
 
     def refuse(rows: dict[str, str], where: str, *, pairs: bool = True) -> None:
         errors = [str(i) for i in check_settings(rows, pairs=pairs) if i.is_error]
@@ -418,26 +423,26 @@ def write_settings(
                 "in the province's GeoPackage; export the layers as one from QGIS")
         current: dict[str, str] = {}
         if table in tables:
-            columns = {str(c[1]) for c in con.execute(f'PRAGMA table_info("{table}")')}
+            columns = {str(c[1]) for c in con.execute(f"PRAGMA table_info({name})")}
             if not {"key", "value"} <= columns:
                 raise DataSourceError(
                     f"{path}: table {table} has no columns key and value ({sorted(columns)}); "
                     "rename or delete that table in QGIS, then set the settings again")
             if update:
                 current = {str(k): "" if v is None else str(v) for k, v in con.execute(
-                    f'SELECT key, value FROM "{table}" WHERE key IS NOT NULL ORDER BY fid')}
+                    f"SELECT key, value FROM {name} WHERE key IS NOT NULL ORDER BY fid")}
         merged = {**current, **rows} if update else dict(rows)
         final = {k: str(v) for k, v in merged.items() if str(v).strip()}
         refuse(final, "Rows already in the file count too: fix them in the same command. ")
         if table in tables:
-            con.execute(f'DELETE FROM "{table}"')
+            con.execute(f"DELETE FROM {name}")
         else:
-            con.execute(f'CREATE TABLE "{table}" ("fid" INTEGER PRIMARY KEY AUTOINCREMENT '
+            con.execute(f'CREATE TABLE {name} ("fid" INTEGER PRIMARY KEY AUTOINCREMENT '
                         'NOT NULL, "key" TEXT, "value" TEXT)')
             con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
                         "description, last_change) VALUES (?, 'attributes', ?, '', "
                         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (table, table))
-        con.executemany(f'INSERT INTO "{table}" (key, value) VALUES (?, ?)',
+        con.executemany(f"INSERT INTO {name} (key, value) VALUES (?, ?)",
                         list(final.items()))
         con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', "
                     "'now') WHERE table_name = ?", (table,))

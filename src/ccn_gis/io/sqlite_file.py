@@ -185,8 +185,12 @@ class ReadableFile:
         """Whether a program wrote to the file since it was checked."""
         return _identity(self.source) != self._identity or _hot_journal(self.source) is not None
 
-    def query(self, sql: str, layer: str | None = None) -> list[tuple]:
-        """Return the rows of ``sql``, run read-only on the file read.
+    def query(self, sql: str, parameters: tuple = (), layer: str | None = None
+              ) -> list[tuple]:
+        """Return the rows of ``sql`` with its ``parameters``, run read-only on the file read.
+
+        Values go in ``parameters``; an identifier (a layer's table, its columns), which
+        SQLite cannot take as one, is written with :func:`quoted`.
 
         Raises
         ------
@@ -194,19 +198,20 @@ class ReadableFile:
             When SQLite cannot run it: the file is damaged, locked or unreadable.
         """
         try:
-            return self._run(sql)
+            return self._run(sql, parameters)
         except sqlite3.Error as err:
             raise sqlite_failure(err, self.source, layer) from err
 
     def count_rows(self, table: str) -> int:
         """Return the number of rows of ``table``, counted by SQLite."""
+        # safe: the table's name is an identifier of the file's own schema, quoted
         return int(self.query(f"SELECT COUNT(*) FROM {quoted(table)}", layer=table)[0][0])
 
-    def _run(self, sql: str) -> list[tuple]:
+    def _run(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         with self._lock:
             if not self._connection:
                 self._connection.append(connect(self.path))
-            return _fetch(self._connection[0], sql)
+            return _fetch(self._connection[0], sql, parameters)
 
 
 def _release(connection: list[sqlite3.Connection], folder: Path | None) -> None:
@@ -308,6 +313,7 @@ def _damaged_tables(path: Path) -> tuple[list[str], list[str]]:
     bad = []
     for table in tables:
         try:
+            # safe: a table named by the file's own schema, quoted
             ok = _run(path, f"PRAGMA quick_check({quoted(table)})") == [("ok",)]
         except sqlite3.Error:
             ok = False
@@ -324,11 +330,11 @@ def _run(path: Path, sql: str) -> list[tuple]:
         con.close()
 
 
-def _fetch(con: sqlite3.Connection, sql: str) -> list[tuple]:
+def _fetch(con: sqlite3.Connection, sql: str, parameters: tuple = ()) -> list[tuple]:
     """The rows of ``sql``; an error whose message is not UTF-8 (it quotes bytes of a
     damaged page, which Python cannot decode) is reported as the damage it is."""
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, parameters).fetchall()
     except UnicodeDecodeError as err:
         raise sqlite3.DatabaseError("database disk image is malformed (SQLite's message "
                                     "quotes unreadable bytes)") from err
