@@ -45,12 +45,9 @@ def overlapping_additions(n: int) -> str:
 
 # ------------------------------------------------------------------------------ reading YAML
 def test_an_alias_bomb_stops_at_the_value_limit():
-    assert len(BOMB) < 600
-    started = time.process_time()
-    with pytest.raises(ScenarioError, match="more than 500,000 values"):
+    assert len(BOMB) < 600  # 9**10 values if expanded: reading stops at the limit
+    with pytest.raises(ScenarioError, match="line 6: the document holds more than 500,000"):
         load_yaml(BOMB, source="body")
-    # stopped after about the limit's worth of values, not 9**10 of them
-    assert time.process_time() - started < 5
 
 
 def test_the_limits_are_counted_as_aliases_expand():
@@ -181,11 +178,15 @@ def test_many_overlapping_additions_give_a_bounded_answer(dataset):
 
 
 def test_the_deadline_gives_422_and_the_next_request_is_served(dataset):
-    client = TestClient(scenario_app(dataset, scenario_deadline_s=0.05))
+    """The stopped check gives its slot back: with one check allowed at a time, the next
+    ones are checked (or stopped in their turn), never refused as busy."""
+    client = TestClient(scenario_app(dataset, scenario_deadline_s=0.05,
+                                     scenario_concurrency=1))
     response = post(client, overlapping_additions(300))
     assert response.status_code == 422, response.text
     assert "stopped after 0.05 s" in response.json()["description"]
-    assert post(client, "name: small\n").status_code in (200, 422)
+    for _ in range(3):
+        assert post(client, overlapping_additions(300)).status_code == 422
     assert client.get("/scenarios").status_code == 200
 
 

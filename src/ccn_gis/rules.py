@@ -156,12 +156,9 @@ def _change_years(projection: Projection) -> dict[str, int]:
     return years
 
 
-def _change_year(projection: Projection, cid: str) -> int:
-    return _change_years(projection).get(cid, projection.scenario.base_year)
-
-
 def _area_rules(projection: Projection) -> list[Finding]:
     rules = projection.scenario.rules
+    changed, base = _change_years(projection), projection.scenario.base_year
     out = []
     rows = projection.clusters
     for cid, group in rows[rows["in_plan"]].groupby("cluster_id"):
@@ -183,7 +180,7 @@ def _area_rules(projection: Projection) -> list[Finding]:
         value = _ha(max(last["plan_ha"], last["established_ha"]))
         if value < limit:
             out.append(Finding(
-                Rule.AREA_MIN, Severity.ERROR, cid, _change_year(projection, cid), value, limit,
+                Rule.AREA_MIN, Severity.ERROR, cid, changed.get(cid, base), value, limit,
                 BASIS[Rule.AREA_MIN],
                 f"Cụm {cid} chỉ rộng {_vn(value)} ha, dưới mức tối thiểu {_vn(limit)} ha",
                 f"Cluster {cid} covers only {value:.2f} ha, below the minimum of {limit:.2f} ha"))
@@ -317,6 +314,7 @@ def _outside(dataset: Dataset, projection: Projection) -> list[Finding]:
     province = shapely.union_all(np.asarray(provinces.geometry.array, dtype=object)) \
         if len(provinces) else None
     by_code = units.drop_duplicates("code").set_index("code").geometry
+    changed, base = _change_years(projection), projection.scenario.base_year
     out = []
     for cid in _in_plan_at_horizon(projection):
         checkpoint()
@@ -331,7 +329,7 @@ def _outside(dataset: Dataset, projection: Projection) -> list[Finding]:
                                                                            TOLERANCE_M))) / HA
             if outside > 0:
                 out.append(Finding(
-                    Rule.OUTSIDE_PROVINCE, Severity.ERROR, cid, _change_year(projection, cid),
+                    Rule.OUTSIDE_PROVINCE, Severity.ERROR, cid, changed.get(cid, base),
                     _ha(outside), 0.0, BASIS[Rule.OUTSIDE_PROVINCE],
                     f"Cụm {cid} có {_vn(outside)} ha nằm ngoài {where_vi}",
                     f"Cluster {cid} has {outside:.2f} ha outside {where_en}"))
