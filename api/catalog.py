@@ -68,6 +68,27 @@ def rfc7946_geometries(geoms: np.ndarray, src_crs: Any) -> np.ndarray:
     return shapely.transform(lonlat, lambda xy: np.round(xy, COORDINATE_DECIMALS))
 
 
+def with_properties(feature: bytes, members: bytes, tail: bytes) -> bytes:
+    """A feature's GeoJSON bytes with ``members`` (``"key":value`` pairs, comma-separated,
+    or empty) added at the end of its properties and ``tail`` at the end of the feature.
+
+    The bytes are joined, not parsed: a feature made by :func:`build_collection` ends
+    with its properties object.
+
+    Examples
+    --------
+    >>> with_properties(b'{"type":"Feature","properties":{"a":1}}', b'"b":2', b'"links":[]')
+    b'{"type":"Feature","properties":{"a":1,"b":2},"links":[]}'
+    >>> with_properties(b'{"type":"Feature","properties":{}}', b'"b":2', b'"links":[]')
+    b'{"type":"Feature","properties":{"b":2},"links":[]}'
+    """
+    if not feature.endswith(b"}}"):
+        raise ValueError("not a feature that ends with its properties")
+    head = feature[:-2]
+    comma = b"," if members and not head.endswith(b"{") else b""
+    return head + comma + members + b"}" + (b"," + tail if tail else b"") + b"}"
+
+
 CHUNK = 50_000  # features made into GeoJSON at a time: the WGS84 copies never pile up
 
 
@@ -101,6 +122,10 @@ class ServedCollection:
         """The position of feature ``feature_id``, or None when there is none."""
         found = self.position.get_indexer([feature_id])[0]
         return int(found) if found >= 0 else None
+
+    def properties(self, position: int) -> dict[str, Any]:
+        """The properties of the feature at ``position``, as its GeoJSON carries them."""
+        return orjson.loads(self.features[position])["properties"]  # type: ignore[no-any-return]
 
     def query_box(self, bounds: tuple[float, float, float, float], crs: Any = WGS84
                   ) -> np.ndarray:

@@ -88,17 +88,18 @@ class ETagMiddleware:
     app
         The ASGI app.
     version
-        Identifies the data the app serves (for example the file's size and mtime).
+        Identifies the data the app serves now (the store's revision): asked on every
+        request, so that a new revision has new tags.
     """
 
-    def __init__(self, app: ASGIApp, *, version: str) -> None:
+    def __init__(self, app: ASGIApp, *, version: Callable[[], str]) -> None:
         self.app = app
         self.version = version
 
     def _tag(self, scope: Scope) -> str:
         headers = _headers(scope)
         key = "\n".join([
-            self.version, scope.get("scheme", "http"), headers.get("host", ""),
+            self.version(), scope.get("scheme", "http"), headers.get("host", ""),
             scope.get("root_path", ""), scope.get("path", ""),
             scope.get("query_string", b"").decode("latin-1"),
             headers.get("accept", ""), headers.get("accept-encoding", ""),
@@ -130,6 +131,19 @@ class ETagMiddleware:
             await send(message)
 
         await self.app(scope, receive, tagged)
+
+
+def served_routes(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
+    """Every route among ``routes``, the routes of included routers too.
+
+    Recent FastAPI versions keep an included router as one entry of ``app.routes``
+    (matched as a whole); older ones copy its routes in. Both give the same list here.
+    """
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before included routers were kept whole
+        return list(routes)
+    return [context.original_route for context in iter_route_contexts(routes)]
 
 
 _ORDER = {m: i for i, m in enumerate(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",

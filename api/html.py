@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from ccn_gis.report import format_number
+from ccn_gis.texts import text as label
 
 _STYLE = """
 body{font-family:system-ui,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b2631}
@@ -63,7 +64,7 @@ def cell(value: Any) -> str:
     if value is None:
         return "<td></td>"
     if isinstance(value, bool):
-        return f"<td>{'có' if value else 'không'}</td>"
+        return f"<td>{escape(label('yes' if value else 'no'))}</td>"
     if isinstance(value, int):
         return f'<td class="n">{format_number(value, 0)}</td>'
     if isinstance(value, float):

@@ -12,13 +12,10 @@ from __future__ import annotations
 import threading
 import warnings
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import rasterio
-from fastapi import FastAPI, Query
-from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse, Response
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
@@ -31,8 +28,7 @@ from ccn_gis.io.landuse import default_raster_path, landuse_table
 from ccn_gis.io.raster import LandUseRaster
 from ccn_gis.io.store import LayerStore
 from ccn_gis.landuse import to_records
-from ccn_gis_api.etag import TILE_CACHE
-from ccn_gis_api.limits import Limiter, SingleFlight
+from ccn_gis_api.limits import SingleFlight
 from ccn_gis_api.models import Problem
 
 TILE = 256
@@ -107,92 +103,67 @@ class TileRenderer:
             return bytes(memory.read())
 
 
-def install_landuse_routes(
-    app: FastAPI, dataset: Dataset, store: LayerStore, *,
-    limiter: Limiter | None = None, tile_limiter: Limiter | None = None,
-    cache_bytes: int = CACHE_BYTES, caches: dict[str, SingleFlight[Any, Any]] | None = None,
-) -> dict[str, list]:
-    """Add the land-use routes; return each cluster's land-use rows for its feature page.
+class LandUse:
+    """The land use of one revision of the layers, as served: the raster and its
+    renderer, whether a vector plan exists, and the caches of tables and tiles.
 
-    Parameters
-    ----------
-    limiter
-        Admits the computation of a land-use table not kept yet (default: 2 at once).
-    tile_limiter
-        Admits the rendering of a tile not kept yet (default: 4 at once, others wait 30 s).
-    cache_bytes
-        Bytes of rendered tiles kept at most.
-    caches
-        Where to register the caches (``landuse_tables``, ``landuse_tiles``), if anywhere.
+    Build one with :meth:`from_dataset`. ``by_cluster`` holds each cluster's land-use
+    rows, shown on its feature page (empty without a raster or a plan).
     """
-    raster_path = default_raster_path(dataset)
-    raster = LandUseRaster.open(raster_path) if raster_path else None
-    renderer = TileRenderer(raster) if raster else None
-    has_plan = "landuse_plan" in store.layer_names()
-    limiter = limiter or Limiter("computations", 2, wait=10.0)
-    tile_limiter = tile_limiter or Limiter("tiles", 4, wait=30.0)
-    # few keys (3 kinds of zones × 2 sources): the count bounds the tables kept
-    tables: SingleFlight[tuple[str, str], list[dict[str, Any]]] = SingleFlight(6)
-    pngs: SingleFlight[tuple[int, int, int], bytes] = SingleFlight(
-        CACHED_TILES, max_weight=cache_bytes, weigh=lambda png: len(png) + TILE_OVERHEAD)
-    if caches is not None:
-        caches.update({"landuse_tables": tables, "landuse_tiles": pngs})
 
-    def rows(zones: str, source: str) -> list[dict[str, Any]]:
-        table = landuse_table(dataset, zones=zones, raster=raster_path if raster else None,
-                              store=store if source == "plan" else None)
-        return to_records(table)
+    def __init__(self, dataset: Dataset, store: LayerStore, *,
+                 cache_bytes: int = CACHE_BYTES) -> None:
+        self._dataset, self._store = dataset, store
+        self.raster_path = default_raster_path(dataset)
+        self.raster = LandUseRaster.open(self.raster_path) if self.raster_path else None
+        self.renderer = TileRenderer(self.raster) if self.raster else None
+        self.has_plan = "landuse_plan" in store.layer_names()
+        # few keys (3 kinds of zones × 2 sources): the count bounds the tables kept
+        self.tables: SingleFlight[tuple[str, str], list[dict[str, Any]]] = SingleFlight(6)
+        self.pngs: SingleFlight[tuple[int, int, int], bytes] = SingleFlight(
+            CACHED_TILES, max_weight=cache_bytes, weigh=lambda png: len(png) + TILE_OVERHEAD)
+        self.by_cluster: dict[str, list[dict[str, Any]]] = {}
 
-    @app.get("/landuse", operation_id="getLandUse", tags=["Land use"],
-             summary="Hectares of each land-use class in every zone",
-             responses=PROBLEMS)
-    async def landuse(
-        zones: Annotated[Literal["clusters", "approved_extents", "parcels"], Query(
-            description="the zones")] = "clusters",
-        source: Annotated[Source | None, Query(
-            description="raster (default when the province has one) or the vector plan")] = None,
-    ) -> Any:
-        chosen = source or ("raster" if raster else "plan")
-        if chosen == "raster" and raster is None:
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, store: LayerStore, *,
+                     cache_bytes: int = CACHE_BYTES) -> LandUse:
+        """The land use of ``dataset`` (read from ``store``), with each cluster's rows
+        computed now (from the raster when there is one, else the plan)."""
+        landuse = cls(dataset, store, cache_bytes=cache_bytes)
+        if landuse.raster is None and not landuse.has_plan:
+            return landuse
+        source = "raster" if landuse.raster else "plan"
+        initial = landuse.rows("clusters", source)
+        landuse.tables.put(("clusters", source), initial)
+        for row in initial:
+            landuse.by_cluster.setdefault(row["zone_id"], []).append(
+                {k: row[k] for k in ("class_code", "area_ha", "share")})
+        return landuse
+
+    @property
+    def caches(self) -> dict[str, SingleFlight[Any, Any]]:
+        """The caches by name, as the app lists them."""
+        return {"landuse_tables": self.tables, "landuse_tiles": self.pngs}
+
+    def source(self, asked: Source | None) -> Source:
+        """The source to measure: ``asked``, else the raster when there is one.
+
+        Raises
+        ------
+        HTTPException
+            404 when the province has no such source.
+        """
+        chosen: Source = asked or ("raster" if self.raster else "plan")
+        if chosen == "raster" and self.raster is None:
             raise StarletteHTTPException(
                 404, "this province has no land-use raster; try source=plan")
-        if chosen == "plan" and not has_plan:
+        if chosen == "plan" and not self.has_plan:
             raise StarletteHTTPException(404, "this province has no landuse_plan layer")
-        return JSONResponse(await tables.get((zones, chosen), lambda: rows(zones, chosen),
-                                             limiter=limiter))
+        return chosen
 
-    @app.get("/landuse/classes", operation_id="getLandUseClasses", tags=["Land use"],
-             summary="The land-use classes with their names and colours (the legend)")
-    def classes() -> Any:
-        if raster is None:
-            return JSONResponse([])
-        return JSONResponse([c.__dict__ for c in raster.table.classes])
-
-    @app.get("/landuse/tiles/{z}/{x}/{y}.png", operation_id="getLandUseTile",
-             tags=["Land use"], summary="A map tile (XYZ, Web Mercator) of the land-use raster",
-             responses={200: {"content": {"image/png": {}}}, **PROBLEMS})
-    async def tile(
-        z: Annotated[int, PathParam(ge=0, le=MAX_ZOOM)],
-        x: Annotated[int, PathParam(ge=0)],
-        y: Annotated[int, PathParam(ge=0)],
-    ) -> Response:
-        if renderer is None:
-            raise StarletteHTTPException(404, "this province has no land-use raster")
-        if x >= 2**z or y >= 2**z:
-            raise StarletteHTTPException(
-                404, f"no tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {2**z - 1}")
-        render = renderer.render
-        png = await pngs.get((z, x, y), lambda: render(z, x, y), limiter=tile_limiter)
-        return Response(png, media_type="image/png", headers={"Cache-Control": TILE_CACHE})
-
-    if raster is None and not has_plan:
-        return {}
-    by_cluster: dict[str, list] = {}
-    source = "raster" if raster else "plan"
-    initial = rows("clusters", source)
-    tables.put(("clusters", source), initial)
-    for row in initial:
-        by_cluster.setdefault(row["zone_id"], []).append(
-            {k: row[k] for k in ("class_code", "area_ha", "share")})
-    return by_cluster
-
+    def rows(self, zones: str, source: str) -> list[dict[str, Any]]:
+        """The hectares of each class in every zone of kind ``zones``, as JSON rows."""
+        table = landuse_table(self._dataset, zones=zones,
+                              raster=self.raster_path if self.raster else None,
+                              store=self._store if source == "plan" else None)
+        return to_records(table)

@@ -24,25 +24,18 @@ once (a :class:`Limiter` that queues the others).
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import mapbox_vector_tile
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import FastAPI, Path, Request
-from fastapi.responses import Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.crs import WGS84, transform_geometries, transformer
-from ccn_gis_api.catalog import Catalog, ServedCollection, json_columns
-from ccn_gis_api.etag import TILE_CACHE
+from ccn_gis_api.catalog import ServedCollection, json_columns
 from ccn_gis_api.landuse import tile_bounds
-from ccn_gis_api.limits import Limiter, SingleFlight
-from ccn_gis_api.models import Problem, TileSet, TileSets
-from ccn_gis_api.query import CRS84, BadRequest
+from ccn_gis_api.models import Problem
 
 MVT = "application/vnd.mapbox-vector-tile"
 TMS_ID = "WebMercatorQuad"
@@ -69,7 +62,11 @@ TILE_FIELDS: dict[str, tuple[str, ...]] = {
     "parcels": ("cluster_id", "land_use", "lease_status", "project_id", "leased_on"),
     "promotion_activities": ("year", "programme", "admin_code", "cluster_id"),
 }
-"""The attributes a tile carries besides the feature id: what the web map styles by."""
+"""The attributes a tile carries besides the feature id: what the web map styles by.
+
+Both ``stage`` fields keep their published names but are two vocabularies: a cluster's is
+its stage (:class:`ccn_gis.model.ClusterStage`), an approved extent's the approval that
+it carries (:class:`ccn_gis.model.Approval`)."""
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "The tile's zoom, row or column is out of range"},
     404: {"model": Problem, "description": "No such collection, the collection has no "
@@ -93,6 +90,7 @@ class TiledLayer:
     dimension: int | None  # 0 points, 1 lines, 2 polygons, None mixed or empty
     min_zoom: int
     bbox: tuple[float, float, float, float] | None
+    features_per_tile: int = FEATURES_PER_TILE  # what ``min_zoom`` was worked out for
 
     @classmethod
     def from_collection(cls, collection: ServedCollection, /, *,
@@ -117,7 +115,7 @@ class TiledLayer:
             dimension=int(dimensions.pop()) if len(dimensions) == 1 else None,
             min_zoom=min_zoom(np.asarray(lon), np.asarray(lat),
                               features_per_tile=features_per_tile),
-            bbox=collection.bbox,
+            bbox=collection.bbox, features_per_tile=features_per_tile,
         )
 
 
@@ -216,7 +214,7 @@ def _polygons_only(geometries: np.ndarray) -> np.ndarray:
     return out
 
 
-def _json_type(column: pd.Series) -> str:
+def json_type(column: pd.Series) -> str:
     """The JSON type of a column's values in a tile."""
     if pd.api.types.is_bool_dtype(column):
         return "boolean"
@@ -231,132 +229,3 @@ def tile_matrix_limits(bbox: tuple[float, float, float, float], z: int) -> dict[
     cols, rows = (x * 2**z).astype(int), (y * 2**z).astype(int)
     return {"tileMatrix": str(z), "minTileRow": int(rows[0]), "maxTileRow": int(rows[1]),
             "minTileCol": int(cols[0]), "maxTileCol": int(cols[1])}
-
-
-def install_tile_routes(app: FastAPI, catalog: Catalog, /, *,
-                        features_per_tile: int = FEATURES_PER_TILE,
-                        limiter: Limiter | None = None,
-                        cache: SingleFlight[tuple[str, int, int, int], bytes] | None = None,
-                        ) -> dict[str, TiledLayer]:
-    """Add the vector-tile routes for every collection with geometry; return its layers.
-
-    Parameters
-    ----------
-    limiter
-        Admits the encoding of a tile not kept (default: 4 at once, others wait 30 s).
-    cache
-        Keeps the encoded tiles (default: :data:`CACHED_TILES`, :data:`CACHE_BYTES`).
-    """
-    layers = {name: TiledLayer.from_collection(c, features_per_tile=features_per_tile)
-              for name, c in catalog.collections.items() if c.geometries is not None}
-    limiter = limiter or Limiter("tiles", 4, wait=30.0)
-    tiles: SingleFlight[tuple[str, int, int, int], bytes] = SingleFlight(
-        CACHED_TILES, max_weight=CACHE_BYTES, weigh=lambda body: len(body) + TILE_OVERHEAD)
-    if cache is not None:  # not `cache or …`: an empty cache has no length
-        tiles = cache
-
-    def layer_or_404(collection_id: str) -> TiledLayer:
-        if collection_id not in catalog.collections:
-            raise StarletteHTTPException(
-                404, f"no collection {collection_id!r}; collections: "
-                f"{', '.join(catalog.collections)}")
-        if collection_id not in layers:
-            raise StarletteHTTPException(
-                404, f"collection {collection_id!r} has no geometry: it has no tiles; its "
-                f"features are at /collections/{collection_id}/items")
-        return layers[collection_id]
-
-    def links(request: Request, layer: TiledLayer) -> list[dict[str, Any]]:
-        base = str(request.base_url).rstrip("/") + f"/collections/{layer.name}"
-        title = catalog.collections[layer.name].info.title_vi
-        return [
-            {"href": f"{base}/tiles/{TMS_ID}", "rel": "self", "type": "application/json",
-             "title": f"{title} — vector tiles ({TMS_ID})"},
-            {"href": f"{base}/tiles/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}",
-             "rel": "item", "type": MVT, "templated": True,
-             "title": f"{title} — Mapbox vector tile"},
-            {"href": TMS_URI, "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
-             "type": "application/json", "title": TMS_ID},
-            {"href": base, "rel": "collection", "type": "application/json", "title": title},
-        ]
-
-    def summary(request: Request, layer: TiledLayer) -> dict[str, Any]:
-        title = catalog.collections[layer.name].info.title_vi
-        return {"title": f"{title} — vector tiles", "dataType": "vector", "crs": WEB_MERCATOR,
-                "tileMatrixSetURI": TMS_URI, "links": links(request, layer)}
-
-    @app.get("/collections/{collection_id}/tiles", response_model=TileSets,
-             response_model_exclude_none=True, operation_id="getCollectionTileSets",
-             tags=["Tiles"], summary="The vector tilesets of a layer", responses=PROBLEMS)
-    def tilesets(request: Request, collection_id: Annotated[str, Path(
-            description="A layer with geometry, e.g. parcels")]) -> Any:
-        layer = layer_or_404(collection_id)
-        self_url = str(request.base_url).rstrip("/") + f"/collections/{layer.name}/tiles"
-        return {"links": [{"href": self_url, "rel": "self", "type": "application/json"}],
-                "tilesets": [summary(request, layer)]}
-
-    @app.get(f"/collections/{{collection_id}}/tiles/{TMS_ID}", response_model=TileSet,
-             response_model_exclude_none=True, operation_id="getCollectionTileSet",
-             tags=["Tiles"], summary="A layer's vector tileset: zooms, extent, attributes",
-             responses=PROBLEMS)
-    def tileset(request: Request, collection_id: Annotated[str, Path(
-            description="A layer with geometry, e.g. parcels")]) -> Any:
-        layer = layer_or_404(collection_id)
-        body = summary(request, layer)
-        body["layers"] = [{
-            "id": layer.name, "dataType": "vector",
-            "geometryDimension": layer.dimension,
-            "minTileMatrix": str(layer.min_zoom), "maxTileMatrix": str(MAX_ZOOM),
-            "propertiesSchema": {"type": "object", "properties": {
-                f: {"type": "string" if f == layer.id_field else _json_type(layer.frame[f])}
-                for f in layer.fields}},
-        }]
-        if layer.bbox is not None:
-            body["boundingBox"] = {"lowerLeft": list(layer.bbox[:2]),
-                                   "upperRight": list(layer.bbox[2:]), "crs": CRS84}
-            body["tileMatrixSetLimits"] = [tile_matrix_limits(layer.bbox, z)
-                                           for z in range(layer.min_zoom, MAX_ZOOM + 1)]
-        return body
-
-    @app.get(
-        f"/collections/{{collection_id}}/tiles/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}",
-        operation_id="getCollectionVectorTile", tags=["Tiles"],
-        summary="One Mapbox vector tile of a layer (z/y/x, Web Mercator)",
-        description="One MVT layer named after the collection, extent 4096; feature ids are "
-        "positions in the collection, properties the feature id and the attributes the map "
-        "styles by. An empty tile is 204 No Content. QGIS: Vector Tiles ▸ New Generic "
-        "Connection, URL `…/tiles/WebMercatorQuad/{z}/{y}/{x}`.",
-        response_class=Response,
-        responses={200: {"content": {MVT: {}}, "description": "The tile"},
-                   204: {"description": "An empty tile: no feature touches it"}, **PROBLEMS},
-    )
-    async def tile(
-        request: Request,
-        collection_id: Annotated[str, Path(description="A layer with geometry, e.g. parcels")],
-        tileMatrix: Annotated[int, Path(  # noqa: N803 - OGC API – Tiles names
-            ge=0, le=MAX_ZOOM, description=f"Zoom level z, 0 to {MAX_ZOOM}")],
-        tileRow: Annotated[int, Path(ge=0, description="Row y, 0 at the north")],  # noqa: N803
-        tileCol: Annotated[int, Path(ge=0, description="Column x, 0 at 180° W")],  # noqa: N803
-    ) -> Response:
-        layer = layer_or_404(collection_id)
-        z, y, x = tileMatrix, tileRow, tileCol
-        last = 2**z - 1
-        if x > last or y > last:
-            raise BadRequest(f"no tile {z}/{y}/{x} (tileMatrix/tileRow/tileCol): at zoom {z} "
-                             f"rows and columns run from 0 to {last}")
-        if z < layer.min_zoom:
-            raise StarletteHTTPException(
-                404, f"{layer.name} is tiled from zoom {layer.min_zoom} on (below it a tile "
-                f"would hold more than {features_per_tile:,} features); see "
-                f"/collections/{layer.name}/tiles/{TMS_ID}")
-        body = await tiles.get((layer.name, z, x, y), lambda: encode_tile(layer, z, x, y),
-                               limiter=limiter)  # the layers never change while the app runs
-        headers = {"Cache-Control": TILE_CACHE, "Vary": "Accept-Encoding"}
-        if not body:
-            return Response(status_code=204, headers=headers)
-        if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:
-            body = gzip.compress(body, compresslevel=5)
-            headers["Content-Encoding"] = "gzip"
-        return Response(body, media_type=MVT, headers=headers)
-
-    return layers

@@ -1,20 +1,30 @@
 """Tiny provinces built in code, whose figures can be worked out by hand.
 
 Coordinates are metres in EPSG:9209 from an origin inside Thái Bình, so every
-box's area is its width times its height. ``tiny_layers()`` returns frames; the
-tests store them in a GeoPackage (in the CRS they choose) with ``write_layers``.
+box's area is its width times its height. ``tiny_layers()`` returns frames. Domain
+tests build a :class:`~ccn_gis.dataset.Dataset` from them in memory with
+``tiny_dataset`` (or hand the layers to the checks with ``raw_layers``); io tests
+store them in a GeoPackage (in the CRS they choose) with ``write_layers``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
+from pyproj import CRS
 from shapely import MultiPolygon, Polygon, box
 from shapely.affinity import translate
+
+from ccn_gis.dataset import Dataset, build_dataset
+from ccn_gis.settings import ProvinceSettings
+from ccn_gis.stored import RawLayer
 
 X0, Y0 = 580_000.0, 2_260_000.0  # inside Thái Bình, EPSG:9209
 AREA_CRS = "EPSG:9209"
@@ -152,18 +162,88 @@ def write_layers(
     crs: dict[str, str] | None = None,
     settings: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``layers`` to a new GeoPackage, each in ``crs[name]`` if given."""
+    """Write ``layers`` to a new GeoPackage, each in ``crs[name]`` if given.
+
+    The file is written without waiting for the disk after each layer (SQLite's
+    ``synchronous=OFF``): the same bytes, ten times sooner.
+    """
     path = Path(path)
     if path.exists():
         path.unlink()
+    with _without_fsync():
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame) and crs and name in crs:
+                frame = frame.to_crs(crs[name])
+            if isinstance(frame, gpd.GeoDataFrame):
+                frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+            else:
+                pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+        if settings is not None:
+            table = pd.DataFrame({"key": list(settings), "value": list(settings.values())})
+            pyogrio.write_dataframe(table, path, layer="ccn_settings", driver="GPKG")
+    return path
+
+
+@contextlib.contextmanager
+def _without_fsync() -> Iterator[None]:
+    """GDAL's SQLite writes not synced to disk, for the ``with`` block only."""
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({key: before})
+
+
+def _as_stored(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """``frame`` as a GeoPackage hands it back, and its geometry type (``None``: a table).
+
+    Feature ids count from 1; a layer mixing polygons and multipolygons holds
+    multipolygons only, as GDAL writes it.
+    """
+    frame = frame.copy()
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return frame, None
+    kinds = set(frame.geom_type.dropna())
+    if kinds == {"Polygon", "MultiPolygon"}:
+        parts = [shapely.multipolygons([g]) if isinstance(g, Polygon) else g
+                 for g in frame.geometry]
+        frame, kinds = frame.set_geometry(parts, crs=frame.crs), {"MultiPolygon"}
+    return frame, kinds.pop() if len(kinds) == 1 else "Unknown"
+
+
+def raw_layers(
+    layers: dict[str, pd.DataFrame] | None = None, *, crs: dict[str, str] | None = None
+) -> dict[str, RawLayer]:
+    """The layers as a store hands them over (:class:`~ccn_gis.stored.RawLayer`), no file.
+
+    ``layers`` defaults to :func:`tiny_layers`; each is reprojected to ``crs[name]`` if
+    given, as :func:`write_layers` stores it.
+    """
+    layers = tiny_layers() if layers is None else layers
+    raw = {}
     for name, frame in layers.items():
         if isinstance(frame, gpd.GeoDataFrame) and crs and name in crs:
             frame = frame.to_crs(crs[name])
-        if isinstance(frame, gpd.GeoDataFrame):
-            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
-        else:
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
-    if settings is not None:
-        table = pd.DataFrame({"key": list(settings), "value": list(settings.values())})
-        pyogrio.write_dataframe(table, path, layer="ccn_settings", driver="GPKG")
-    return path
+        frame, geometry_type = _as_stored(frame)
+        declared = getattr(frame, "crs", None) if geometry_type is not None else None
+        raw[name] = RawLayer(name, frame, None if declared is None else CRS(declared),
+                             geometry_type)
+    return raw
+
+
+def tiny_dataset(
+    layers: dict[str, pd.DataFrame] | None = None,
+    *,
+    crs: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None,
+) -> Dataset:
+    """The tiny province (or ``layers``) checked and normalised in memory, as
+    :func:`ccn_gis.io.load_dataset` would read it from :func:`write_layers`' file.
+
+    ``settings`` are the rows of the ``ccn_settings`` table (defaults when absent).
+    """
+    return build_dataset(raw_layers(layers, crs=crs), ProvinceSettings.from_table(settings or {}),
+                         source="tiny province (in memory)")

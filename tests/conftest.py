@@ -1,8 +1,10 @@
-"""Shared fixtures: the builders module on the path and a real server on a free port."""
+"""Shared fixtures: the builders module on the path, the sample read once, and a real
+server on a free port; and what ``pytest -m "not slow"`` leaves out."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,10 +14,29 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # the builders module
+sys.path.insert(0, str(Path(__file__).parent))  # the builders and sample_figures modules
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
+
+
+@pytest.fixture(scope="session")
+def sample_dataset():
+    """The sample province as :func:`ccn_gis.io.load_dataset` reads it, once a session:
+    its layers never change, so tests that only read it may share it."""
+    from ccn_gis.io import load_dataset
+
+    return load_dataset(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def ogrinfo() -> str:
+    """The path of GDAL's ``ogrinfo``, a real client: a test that asks for it is slow.
+    Skips the test where GDAL's command-line tools are not installed."""
+    found = shutil.which("ogrinfo")
+    if found is None:
+        pytest.skip("GDAL's command-line tools are not installed")
+    return found
 
 
 def _free_port() -> int:
@@ -68,8 +89,10 @@ SLOW_MODULES = {"test_fuzz", "test_cli_fuzz", "test_scenario_fuzz", "test_notebo
                 "test_cli", "test_other_province", "test_landuse_sample"}
 """Real clients (GDAL, a browser, notebooks, the command line in a process of its own),
 fuzzers, the independent province and the sample's land use checked cell by cell, and
-the benchmark smoke run."""
-SLOW_FIXTURES = {"live_server", "live_server_tiled"}
+the benchmark smoke run. Elsewhere a test marks itself slow: a command run in a process
+of its own (most have an in-process twin that is fast), a bad input stored in a file (its
+in-memory twin is fast)."""
+SLOW_FIXTURES = {"live_server", "live_server_tiled", "ogrinfo"}
 
 
 def pytest_collection_modifyitems(config, items):

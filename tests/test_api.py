@@ -15,6 +15,7 @@ import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
+import sample_figures as published
 from builders import tiny_layers, write_layers
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import create_app
@@ -106,7 +107,7 @@ def test_items_are_rfc7946(client):
     body = response.json()
     FeatureCollection.model_validate(body)
     assert "crs" not in body
-    assert body["numberMatched"] == body["numberReturned"] == 66
+    assert body["numberMatched"] == body["numberReturned"] == published.CLUSTERS
     for feature in body["features"]:
         assert feature["id"] == feature["properties"]["cluster_id"]
         geom = shape(feature["geometry"])
@@ -227,7 +228,7 @@ def test_landuse_over_http(client):
     assert {r["zone_id"] for r in rows} == {f"TB-{i:02d}" for i in range(1, 67)}
     plan = client.get("/landuse", params={"zones": "clusters", "source": "plan"}).json()
     assert sum(r["area_ha"] for r in plan if r["class_code"] == "SKN") == pytest.approx(
-        4177.97, abs=0.01)
+        published.PLANNED_HA, abs=0.01)
     cluster = client.get("/collections/clusters/items/TB-06").json()["properties"]
     assert cluster["landuse"] == [{k: r[k] for k in ("class_code", "area_ha", "share")}
                                   for r in rows if r["zone_id"] == "TB-06"]

@@ -16,7 +16,8 @@ from shapely.geometry import shape
 
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import create_app
-from ccn_gis_api.scenarios import ScenarioCheck, ScenarioClusters, ScenarioInfo, scenarios_dir
+from ccn_gis_api.scenario_models import ScenarioCheck, ScenarioClusters, ScenarioInfo
+from ccn_gis_api.scenarios import scenarios_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "layers" / "thai_binh.gpkg"

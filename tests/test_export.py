@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -25,7 +24,7 @@ import shapely
 
 from ccn_gis import CrsError, UnknownValueError, load_dataset
 from ccn_gis.crs import area_ha, transform_geometries
-from ccn_gis.io import export as export_module
+from ccn_gis.io import export_rows
 from ccn_gis.io.export import (
     EXPORT_CRSS,
     FORMATS,
@@ -47,11 +46,6 @@ DOC = ROOT / "docs" / "downloads.md"
 AREA_CRS = "EPSG:9209"
 WGS84 = "EPSG:4326"
 LAYERS = tuple(COLLECTIONS)
-HAS_OGRINFO = shutil.which("ogrinfo") is not None
-needs_ogrinfo = pytest.mark.skipif(
-    not HAS_OGRINFO and not os.environ.get("CI"),
-    reason="GDAL's tools are not installed (scripts/setup.sh --test installs gdal-bin)",
-)
 
 TEXT_FIELDS = {
     "admin_units": ("code", "name", "level", "parent_code"),
@@ -149,7 +143,7 @@ def _area_tolerance_ha(fmt: ExportFormat, geoms: np.ndarray) -> np.ndarray:
 def test_every_layer_reopens_in_gdal_with_the_same_features(
     tmp_path, views, layer, fmt, crs, monkeypatch
 ):
-    monkeypatch.setattr(export_module, "CHUNK_ROWS", 40)  # clusters in 2 chunks, parcels 38
+    monkeypatch.setattr(export_rows, "CHUNK_ROWS", 40)  # clusters in 2 chunks, parcels 38
     source = views[layer]
     has_geometry = COLLECTIONS[layer].has_geometry
     export = export_layer(source, layer=layer, fmt=fmt, crs=crs, basename="thai_binh")
@@ -502,14 +496,13 @@ def test_nothing_is_left_behind(tmp_path, monkeypatch, views):
     assert list(scratch.iterdir()) == []
 
 
-@needs_ogrinfo
 @pytest.mark.parametrize("fmt", list(ExportFormat))
-def test_ogrinfo_reads_every_format(tmp_path, views, fmt):
+def test_ogrinfo_reads_every_format(tmp_path, views, fmt, ogrinfo):
     """The system's GDAL (older than pyogrio's) counts the features and reads Vietnamese."""
     crs = _crss(fmt)[-1]
     for layer, text in (("admin_units", "Huyện Tiền Hải"), ("clusters", "CCN Phong Phú")):
         path = _save(tmp_path, export_layer(views[layer], layer=layer, fmt=fmt, crs=crs))
-        args = ["ogrinfo", "-ro", "-al", str(path)]
+        args = [ogrinfo, "-ro", "-al", str(path)]
         env = {**os.environ, "LC_ALL": "C.UTF-8"}
         summary = subprocess.run(
             [*args, "-so"], capture_output=True, text=True, check=True, env=env
@@ -523,12 +516,11 @@ def test_ogrinfo_reads_every_format(tmp_path, views, fmt):
         assert text in features
 
 
-@needs_ogrinfo
-def test_ogrinfo_reads_a_table_and_the_style_table(tmp_path, views):
+def test_ogrinfo_reads_a_table_and_the_style_table(tmp_path, views, ogrinfo):
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     projects = _save(tmp_path, export_layer(views["projects"], layer="projects", fmt="shp"))
     out = subprocess.run(
-        ["ogrinfo", "-ro", "-so", "-al", str(projects)],
+        [ogrinfo, "-ro", "-so", "-al", str(projects)],
         capture_output=True,
         text=True,
         check=True,
@@ -538,7 +530,7 @@ def test_ogrinfo_reads_a_table_and_the_style_table(tmp_path, views):
     assert "reg_cap_bn: Real" in out and "reg_date: Date" in out
     parcels = _save(tmp_path, export_layer(views["parcels"], layer="parcels", fmt="gpkg"))
     out = subprocess.run(
-        ["ogrinfo", "-ro", "-q", str(parcels), "layer_styles"],
+        [ogrinfo, "-ro", "-q", str(parcels), "layer_styles"],
         capture_output=True,
         text=True,
         check=True,
@@ -558,7 +550,7 @@ def test_the_user_guide_lists_the_formats_and_the_field_names():
 
 def test_mixed_parts_become_one_multipart_type_in_every_chunk(tmp_path, monkeypatch):
     """Polygons beside multipolygons are promoted, chunk by chunk, to a MultiPolygon layer."""
-    monkeypatch.setattr(export_module, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(export_rows, "CHUNK_ROWS", 2)
     square = shapely.box(587_000, 2_262_000, 587_100, 2_262_100)
     two = shapely.MultiPolygon([shapely.box(587_200, 2_262_000, 587_250, 2_262_050),
                                 shapely.box(587_300, 2_262_000, 587_350, 2_262_050)])

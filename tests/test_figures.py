@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from builders import tiny_layers, write_layers
-from ccn_gis import figures_by_admin, figures_by_cluster, load_dataset, province_figures
+from builders import tiny_dataset
+from ccn_gis import figures_by_admin, figures_by_cluster, province_figures
 
 HA = 10_000.0  # m² per hectare
 
@@ -24,16 +24,14 @@ P4 = 150 * 200 / HA
 P7 = 300 * 150 / HA
 
 
+MIXED_CRS = {"admin_units": "EPSG:4326", "parcels": "EPSG:4326",
+             "approved_extents": "EPSG:32648"}
+
+
 @pytest.fixture(scope="module", params=["area-crs", "mixed-crs"])
-def dataset(request, tmp_path_factory):
-    """The tiny province stored in its area CRS, or spread over three CRSs."""
-    crs = None
-    if request.param == "mixed-crs":
-        crs = {"admin_units": "EPSG:4326", "parcels": "EPSG:4326",
-               "approved_extents": "EPSG:32648"}
-    folder = tmp_path_factory.mktemp(request.param)
-    path = write_layers(folder / "tiny.gpkg", tiny_layers(), crs=crs)
-    return load_dataset(path)
+def dataset(request):
+    """The tiny province, built in memory, in its area CRS or spread over three CRSs."""
+    return tiny_dataset(crs=MIXED_CRS if request.param == "mixed-crs" else None)
 
 
 def test_stage_counts_and_areas(dataset):

@@ -30,6 +30,7 @@ import pyogrio
 import pytest
 import shapely
 
+import sample_figures as published
 from ccn_gis.errors import DataSourceError
 from ccn_gis.io import sqlite_file
 from ccn_gis.io.curves import arc_positions, curve_positions, has_arcs
@@ -211,7 +212,7 @@ def test_a_short_read_is_refused_when_quick_check_does_not_see_it(damaged_cells,
     with pytest.raises(DataSourceError, match=r"layer 'parcels': the file is damaged "
                        r"\(\d+ of the table's 1,513 rows could be read\); restore it"):
         store.read_layer("parcels")
-    assert len(store.read_layer("clusters").frame) == 66  # the other layers are whole
+    assert len(store.read_layer("clusters").frame) == published.CLUSTERS  # the others are whole
 
     import ccn_gis.io.gpkg as gpkg
 
@@ -593,7 +594,7 @@ def test_curves_in_the_fiona_fallback_are_named_too(curved, monkeypatch):
 
     monkeypatch.setattr(gpkg, "_read_arrow_layer", no_bulk)
     layer = GeoPackageStore(curved[0]).read_layer("clusters")
-    assert len(layer.frame) == 66
+    assert len(layer.frame) == published.CLUSTERS
     assert set(layer.frame.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
     warnings = [p for p in layer.problems if "curved geometry" in p.message]
     assert [(p.feature, p.is_error) for p in warnings] == [("TB-01", False)]

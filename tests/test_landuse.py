@@ -1,7 +1,12 @@
-"""Land-use hectares under zones, on hand-made rasters and plans whose answers are known exactly."""
+"""Land-use hectares under zones, on hand-made rasters and plans whose answers are known exactly.
+
+The same plan comes in two formats, a GeoTIFF of classes and a vector layer of polygons
+(the raster's cells merged by class): each known answer is checked in both.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,44 +55,73 @@ def raster(tmp_path):
     return LandUseRaster.open(write_raster(tmp_path / "lu.tif"))
 
 
+# GRID drawn as polygons: (box in cell units, code)
+VECTOR_PLAN = [((0, 0, 2, 1), "LUC"), ((2, 0, 4, 1), "ONT"), ((0, 1, 1, 2), "LUC"),
+               ((1, 1, 3, 2), "SKN"), ((3, 1, 4, 3), "ONT"), ((2, 2, 3, 3), "ONT")]
+
+
+@pytest.fixture(params=["raster", "vector plan"])
+def class_areas(request, tmp_path) -> Callable[[list, list[str]], pd.DataFrame]:
+    """Hectares by class under zones (EPSG:9209), from the GeoTIFF or the vector plan."""
+    if request.param == "raster":
+        raster = LandUseRaster.open(write_raster(tmp_path / "lu.tif"))
+        return lambda zones, ids: raster_class_areas(raster, zones, zone_ids=ids,
+                                                     area_crs="EPSG:9209")
+    plan = np.array([cells(*box) for box, _ in VECTOR_PLAN])
+    codes = [code for _, code in VECTOR_PLAN]
+    return lambda zones, ids: overlay_classes(ids, np.asarray(zones), codes, plan)
+
+
 def by_code(frame: pd.DataFrame, zone: str) -> dict:
     rows = frame[frame["zone_id"] == zone]
     return {code: area for code, area in zip(rows["class_code"], rows["area_ha"], strict=True)}
 
 
-def test_two_and_a_half_cells(raster):
+def test_the_vector_plan_is_the_raster_drawn_as_polygons():
+    drawn = np.zeros_like(GRID)
+    for (col0, row0, col1, row1), code in VECTOR_PLAN:
+        drawn[row0:row1, col0:col1] = CLASSES["value"][CLASSES["code"] == code].astype(int).item()
+    assert (drawn == GRID).all()
+
+
+def test_two_and_a_half_cells(class_areas):
     zone = cells(0, 0, 2.5, 1)  # two LUC cells and half an ONT cell
-    result = raster_class_areas(raster, [zone], zone_ids=["z"], area_crs="EPSG:9209")
+    result = class_areas([zone], ["z"])
     assert by_code(result, "z") == pytest.approx({"LUC": 2 * CELL_HA, "ONT": 0.5 * CELL_HA})
     assert result["share"].tolist() == pytest.approx([0.8, 0.2])
 
 
-def test_partial_cells_everywhere(raster):
+def test_partial_cells_everywhere(class_areas):
     zone = cells(0.5, 0.25, 3.25, 1.75)  # ragged on every side
     expected = {
         "LUC": (0.5 * 0.75 + 1 * 0.75 + 0.5 * 0.75) * CELL_HA,  # row 0 cols 0-1, row 1 col 0
         "ONT": (1 * 0.75 + 0.25 * 0.75 + 0.25 * 0.75) * CELL_HA,  # row 0 cols 2-3, row 1 col 3
         "SKN": 2 * 0.75 * CELL_HA,  # row 1 cols 1-2
     }
-    result = raster_class_areas(raster, [zone], zone_ids=["z"], area_crs="EPSG:9209")
+    result = class_areas([zone], ["z"])
     assert by_code(result, "z") == pytest.approx(expected)
 
 
-def test_nodata_and_the_raster_edge_are_reported_as_uncovered(raster):
+def test_nodata_and_the_plan_edge_are_reported_as_uncovered(class_areas):
     # rows 1.5-3 of columns 0-2 (the two nodata cells and half a row above) and 2 cells beyond
     zone = cells(0, 1.5, 2, 4)
-    result = raster_class_areas(raster, [zone], zone_ids=["edge"], area_crs="EPSG:9209")
-    areas = by_code(result, "edge")
+    areas = by_code(class_areas([zone], ["edge"]), "edge")
     assert areas["LUC"] == pytest.approx(0.5 * CELL_HA)
     assert areas["SKN"] == pytest.approx(0.5 * CELL_HA)
     assert areas[None] == pytest.approx((2 * 2.5 - 1) * CELL_HA)  # nodata and outside
     assert sum(areas.values()) == pytest.approx(shapely.area(zone) / 10_000)
 
 
-def test_zone_entirely_outside(raster):
+def test_zone_entirely_outside(class_areas):
     zone = cells(10, 10, 12, 12)
-    result = raster_class_areas(raster, [zone], zone_ids=["far"], area_crs="EPSG:9209")
-    assert by_code(result, "far") == pytest.approx({None: 4 * CELL_HA})
+    assert by_code(class_areas([zone], ["far"]), "far") == pytest.approx({None: 4 * CELL_HA})
+
+
+def test_several_zones_at_once(class_areas):
+    result = class_areas([cells(0, 0, 2.5, 1), cells(0, 1.5, 2, 4)], ["a", "b"])
+    assert by_code(result, "a") == pytest.approx({"LUC": 2 * CELL_HA, "ONT": 0.5 * CELL_HA})
+    assert by_code(result, "b") == pytest.approx(
+        {"LUC": 0.5 * CELL_HA, "SKN": 0.5 * CELL_HA, None: 4 * CELL_HA})
 
 
 def test_zones_in_wgs84_over_a_vn2000_raster(raster):
@@ -123,17 +157,6 @@ def test_raster_in_another_crs_is_not_reprojected(tmp_path):
                 for v in (1, 2, 3)}
     assert by_code(result, "z") == pytest.approx(expected, rel=1e-3)
     assert sum(by_code(result, "z").values()) == pytest.approx(shapely.area(zone[0]) / 1e4)
-
-
-def test_vector_plan_gives_the_same_answers():
-    plan = np.array([cells(0, 0, 2, 1), cells(2, 0, 4, 1), cells(0, 1, 1, 2), cells(1, 1, 3, 2),
-                     cells(3, 1, 4, 3), cells(2, 2, 3, 3)])
-    codes = ["LUC", "ONT", "LUC", "SKN", "ONT", "ONT"]
-    zones = np.array([cells(0, 0, 2.5, 1), cells(0, 1.5, 2, 4)])
-    result = overlay_classes(["a", "b"], zones, codes, plan)
-    assert by_code(result, "a") == pytest.approx({"LUC": 2 * CELL_HA, "ONT": 0.5 * CELL_HA})
-    assert by_code(result, "b") == pytest.approx(
-        {"LUC": 0.5 * CELL_HA, "SKN": 0.5 * CELL_HA, None: 4 * CELL_HA})
 
 
 def test_unknown_class_value_is_an_error(tmp_path):

@@ -18,15 +18,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
+import orjson
 import pytest
 from conftest import _serve
 from fastapi.testclient import TestClient
 
-import ccn_gis_api.app as app_module
+import ccn_gis_api.routers.stats as stats_routes
 from ccn_gis.figures import _cluster_table, cluster_table, cluster_tables, figures_json
 from ccn_gis.io import load_dataset
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import create_app
+from ccn_gis_api.dependencies import dumps
 from ccn_gis_api.limits import Busy, DownloadFolders, Limiter, Limits, SingleFlight
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,8 +293,7 @@ def test_stats_for_many_dates_keep_bounded_caches(bounded_app):
     day = dt.date(2019, 7, 1)
     dataset = bounded_app.state.catalog.dataset
     assert client.get("/stats", params={"as_of": day.isoformat(), "by": "cluster"}).json() == (
-        app_module.orjson.loads(app_module._dumps(figures_json(dataset, as_of=day,
-                                                               by="cluster"))))
+        orjson.loads(dumps(figures_json(dataset, as_of=day, by="cluster"))))
 
 
 def test_concurrent_first_time_stats_are_bounded_and_shared(bounded_app, monkeypatch):
@@ -300,7 +301,7 @@ def test_concurrent_first_time_stats_are_bounded_and_shared(bounded_app, monkeyp
     most = [0]
     calls = []
     lock = threading.Lock()
-    real = app_module.figures_json
+    real = stats_routes.figures_json
 
     def counted(dataset, *, as_of=None, by="province"):
         with lock:
@@ -312,7 +313,7 @@ def test_concurrent_first_time_stats_are_bounded_and_shared(bounded_app, monkeyp
             running.pop()
         return real(dataset, as_of=as_of, by=by)
 
-    monkeypatch.setattr(app_module, "figures_json", counted)
+    monkeypatch.setattr(stats_routes, "figures_json", counted)
     client = TestClient(bounded_app)
     new = [(dt.date(1961, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(50)]
     with concurrent.futures.ThreadPoolExecutor(50) as pool:

@@ -26,11 +26,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+import sample_figures as published
 from ccn_gis import notebook as nb
 from ccn_gis.model import Stage
 from ccn_gis.publish import LEASE_STATUSES, STAGES
 from ccn_gis.report import format_number
-from ccn_gis.scenario_report import comparison_report
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -178,8 +178,9 @@ def test_landuse_pivot_keeps_the_uncovered_part_and_formats_in_vietnamese():
 
 def test_figures_table_in_vietnamese():
     table = nb.figures_table(nb.read_figures(layers=SAMPLE))
-    assert table.loc["CCN trong quy hoạch"].tolist() == ["66", "4.177,97"]
-    assert table.loc["Tỷ lệ lấp đầy đất công nghiệp"].tolist() == ["", "41,3 %"]
+    assert table.loc["CCN trong quy hoạch"].tolist() == [str(published.CLUSTERS),
+                                                          published.PLANNED_HA_VI]
+    assert table.loc["Tỷ lệ lấp đầy đất công nghiệp"].tolist() == ["", published.OCCUPANCY_VI]
 
 
 # --------------------------------------------------------------- executed
@@ -362,15 +363,16 @@ def test_overview_notebook(api_url):
     for style in nb.LEASE_STYLES.values():
         assert style.label in leases and style.colour in leases
     table = report["table"]
-    assert table["CCN trong quy hoạch"] == ["66", "4.177,97"]
-    assert table["CCN đã thành lập"] == ["46", "2.508,00"]
-    assert table["CCN đã quy hoạch chi tiết"] == ["44", "1.794,00"]
-    assert table["Tỷ lệ lấp đầy đất công nghiệp"] == ["", "41,3 %"]
-    assert table["Tỷ lệ lấp đầy đất thu hồi"] == ["", "66,6 %"]
-    assert table["Dự án đăng ký đầu tư"] == ["417", ""]
+    assert table["CCN trong quy hoạch"] == [str(published.CLUSTERS), published.PLANNED_HA_VI]
+    assert table["CCN đã thành lập"] == [str(published.ESTABLISHED), published.ESTABLISHED_HA_VI]
+    assert table["CCN đã quy hoạch chi tiết"] == [str(published.DETAILED_PLAN),
+                                                  published.DETAILED_PLAN_HA_VI]
+    assert table["Tỷ lệ lấp đầy đất công nghiệp"] == ["", published.OCCUPANCY_VI]
+    assert table["Tỷ lệ lấp đầy đất thu hồi"] == ["", published.OCCUPANCY_RECOVERED_VI]
+    assert table["Dự án đăng ký đầu tư"] == [str(published.PROJECTS), ""]
     assert report["units"] == ["336", "338", "339", "340", "341", "342", "343", "344"]
     assert report["points"] == report["bars"] == 13  # 31/12/2012 … 31/12/2024
-    assert report["occupancy_last"] == pytest.approx(0.413, abs=5e-4)
+    assert report["occupancy_last"] == pytest.approx(published.OCCUPANCY, abs=5e-4)
 
 
 @needs_jupyter
@@ -425,7 +427,7 @@ def test_landuse_notebook(api_url):
         assert style.label in stages and style.colour in stages
 
     # hectares by class: one row per cluster, adding up to the cluster's planned area
-    assert report["pivot_rows"] == 66
+    assert report["pivot_rows"] == published.CLUSTERS
     assert report["pivot_columns"] == ["LUC", "LUK", "ONT", "SKN"]  # layers/README.md
     for item in nb.read_figures_by("cluster", layers=SAMPLE):
         zone = item["cluster_id"]
@@ -434,7 +436,7 @@ def test_landuse_notebook(api_url):
     totals = report["totals"]
     assert totals["LUC"] == ["Đất chuyên trồng lúa", "1.328,25", "31,8 %"]
     assert totals["SKN"] == ["Đất cụm công nghiệp", "2.506,14", "60,0 %"]
-    assert totals["Tổng"] == ["", "4.177,97", "100,0 %"]
+    assert totals["Tổng"] == ["", published.PLANNED_HA_VI, "100,0 %"]
 
     # rice land in the clusters that are planned only
     planned = clusters.loc[clusters["stage"] == "planned", "cluster_id"]
@@ -452,11 +454,11 @@ def test_landuse_notebook(api_url):
     # the plan: every cluster's whole area SKN, no rice left
     comparison = report["comparison"]
     assert comparison["SKN/Hiện trạng"] == pytest.approx(2506.14, abs=0.01)
-    assert comparison["SKN/Quy hoạch"] == pytest.approx(4177.97, abs=0.01)
+    assert comparison["SKN/Quy hoạch"] == pytest.approx(published.PLANNED_HA, abs=0.01)
     assert comparison["LUC/Hiện trạng"] == pytest.approx(1328.25, abs=0.01)
     assert comparison["LUC/Quy hoạch"] == 0.0
     assert comparison["LUC/Thay đổi"] == pytest.approx(-1328.25, abs=0.01)
-    assert report["comparison_rows"] == 66 + 1  # and the total
+    assert report["comparison_rows"] == published.CLUSTERS + 1  # and the total
 
 
 def _tile(lon: float, lat: float, *, zoom: int) -> tuple[int, int]:
@@ -483,6 +485,16 @@ def cli_scenarios() -> list[dict[str, Any]]:
          *map(str, SCENARIO_FILES), "--json", "--layers", str(SAMPLE)],
         capture_output=True, text=True, check=True)
     return list(json.loads(run.stdout))
+
+
+@pytest.fixture(scope="module")
+def cli_comparison() -> dict[str, list[str]]:
+    """The table of ``ccn-gis scenario compare`` on the example scenarios, as printed."""
+    run = subprocess.run(
+        [sys.executable, "-m", "ccn_gis.cli", "scenario", "compare",
+         *map(str, SCENARIO_FILES), "--layers", str(SAMPLE)],
+        capture_output=True, text=True, check=True)
+    return _report_table(run.stdout)
 
 
 def _skip_without_scenario_routes(api_url: str) -> None:
@@ -522,7 +534,8 @@ def test_scenario_clusters_from_the_file(cli_scenarios):
     fast = cli_scenarios[1]
     frame = nb.read_scenario_clusters(SCENARIO_FILES[1], layers=SAMPLE, result=fast)
     assert list(frame.columns) == [*nb.SCENARIO_CLUSTER_COLUMNS, "geometry"]
-    assert frame.crs == "EPSG:4326" and len(frame) == 66 + 3  # three clusters added
+    assert frame.crs == "EPSG:4326"
+    assert len(frame) == published.CLUSTERS + 3  # three clusters added
     status = frame.set_index("cluster_id")["status"]
     assert set(status) <= set(nb.SCENARIO_STYLES)
     assert sorted(status[status == "added"].index) == ["TB-67", "TB-68", "TB-69"]
@@ -552,11 +565,10 @@ def test_scenario_clusters_from_the_file(cli_scenarios):
                                                                                  abs=0.01)
 
 
-def test_scenario_tables_equal_the_cli(cli_scenarios):
+def test_scenario_tables_equal_the_cli(cli_scenarios, cli_comparison):
     plan, fast = cli_scenarios
     comparison = nb.scenario_comparison(cli_scenarios)
-    expected = _report_table(comparison_report(cli_scenarios))
-    assert {k: v.tolist() for k, v in comparison.iterrows()} == expected
+    assert {k: v.tolist() for k, v in comparison.iterrows()} == cli_comparison
     assert list(comparison.columns) == [plan["scenario"], fast["scenario"]]
     table = nb.findings_table(fast)
     assert list(table.columns) == list(nb.FINDING_COLUMNS.values())
@@ -572,9 +584,9 @@ def test_scenario_tables_equal_the_cli(cli_scenarios):
     assert by_rule.loc["Tổng"].tolist()[2:] == [4, 13]
     years = nb.scenario_years(plan)
     assert years.index.tolist() == YEARS
-    assert years.at[2024, "occupancy"] == pytest.approx(0.413, abs=5e-4)
-    assert years.at[2024, "plan_ha"] == pytest.approx(4177.97, abs=0.01)
-    assert years.at[2024, "established"] == 46
+    assert years.at[2024, "occupancy"] == pytest.approx(published.OCCUPANCY, abs=5e-4)
+    assert years.at[2024, "plan_ha"] == pytest.approx(published.PLANNED_HA, abs=0.01)
+    assert years.at[2024, "established"] == published.ESTABLISHED
     balance = nb.demand_supply(fast)
     assert balance.index.tolist()[-1] == nb.PROVINCE and len(balance) == 8 + 1
     units = balance.drop(index=nb.PROVINCE)
@@ -615,7 +627,7 @@ def test_scenarios_from_the_api_equal_the_file(live_server, cli_scenarios):
 
 
 @needs_jupyter
-def test_scenarios_notebook(api_url, cli_scenarios):
+def test_scenarios_notebook(api_url, cli_scenarios, cli_comparison):
     if api_url:
         _skip_without_scenario_routes(api_url)
         report = _execute("04_scenarios_2030.ipynb",
@@ -675,10 +687,12 @@ def test_scenarios_notebook(api_url, cli_scenarios):
     assert report["occupancy_x"] == [YEARS, YEARS]
     occupancy = [y[-1] for y in report["occupancy_y"]]
     assert occupancy == pytest.approx([55.0, 59.8], abs=0.05)  # % in 2030, as compared
-    assert report["occupancy_y"][0][0] == pytest.approx(41.3, abs=0.05)  # 2024, as `stats`
+    assert report["occupancy_y"][0][0] == pytest.approx(  # 2024, as `stats`
+        published.OCCUPANCY * 100, abs=0.05)
     assert report["established_bars"] == 2 * len(YEARS)
     heights = report["established_heights"]
-    assert heights[0] == heights[len(YEARS)] == pytest.approx(2508.0, abs=0.5)  # the base
+    assert heights[0] == heights[len(YEARS)] == pytest.approx(  # the base
+        published.ESTABLISHED_HA, abs=0.5)
     assert report["supply_bars"] == [2 * 8, 2 * 8]  # demand and supply of 8 units
     assert len(report["supply_ticks"][0]) == 8
     assert report["rice_bars"] == [round(r["answers"]["rice_converted_ha"], 2)
@@ -686,5 +700,5 @@ def test_scenarios_notebook(api_url, cli_scenarios):
 
     # the comparison: the table of `ccn-gis scenario compare`
     assert report["comparison_columns"] == names
-    assert report["comparison"] == _report_table(comparison_report(cli_scenarios))
+    assert report["comparison"] == cli_comparison
     assert report["comparison"]["Lỗi"] == ["0", "7"]

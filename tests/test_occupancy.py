@@ -1,7 +1,8 @@
 """Occupancy has one formula (``ccn_gis.occupancy``) and one answer for a cluster without
-industrial land — no value, never 0 — in every channel that carries it: the figures, the
-published layer (items and a feature, which the map's popups read), and the scenario
-projection."""
+industrial land — no value, never 0 — in every channel that carries it: the figures (in
+the library and ``/stats``), the published layer (its frame, items and a feature, which
+the map's popups read, and its download), and the scenario projection. Reporting 0 there
+fails a test in each channel, whether the scalar or the column formula says it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccn_gis.figures import figures_json
-from ccn_gis.io import load_dataset
+from builders import tiny_dataset
+from ccn_gis.figures import figures_by_admin, figures_by_cluster, figures_json
 from ccn_gis.occupancy import rate, rates
 from ccn_gis.projection import project
 from ccn_gis.publish import layer_view
@@ -45,9 +46,18 @@ def test_no_whole_no_rate(whole):
     assert np.isnan(rates([1.0], [whole])[0])
 
 
+def test_the_tiny_planned_cluster_has_no_rate_at_any_level():
+    """C3 is planned only, in a unit (D2) of its own: no industrial land, no rate."""
+    tiny = tiny_dataset()
+    assert {c.code: c.figures.occupancy for c in figures_by_cluster(tiny)}["C3"] is None
+    assert {u.code: u.figures.occupancy for u in figures_by_admin(tiny)}["D2"] is None
+    view = layer_view(tiny, "clusters").set_index("cluster_id")
+    assert np.isnan(view.at["C3", "occupancy"]) and view.at["C2", "occupancy"] == 1.0
+
+
 @pytest.fixture(scope="module")
-def dataset():
-    return load_dataset(SAMPLE)
+def dataset(sample_dataset):
+    return sample_dataset
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +68,13 @@ def bare(dataset):
     with_land = view.loc[view["industrial_ha"] > 0, "cluster_id"].iloc[0]
     assert without, "the sample has planned clusters without industrial land"
     return without, with_land
+
+
+def test_the_published_layer_gives_no_value(dataset, bare):
+    without, with_land = bare
+    view = layer_view(dataset, "clusters").set_index("cluster_id")
+    assert view.loc[without, "occupancy"].isna().all()
+    assert 0 < view.at[with_land, "occupancy"] <= 1
 
 
 def test_the_figures_give_no_value(dataset, bare):
@@ -86,3 +103,21 @@ def test_items_and_features_give_null(client, bare):
     assert 0 < occupancy[with_land] <= 1
     one = client.get(f"/collections/clusters/items/{without[0]}").json()["properties"]
     assert one["occupancy"] is None and one["figures"]["occupancy"] is None
+
+
+def test_stats_give_null(client, bare):
+    without, with_land = bare
+    by_cluster = {f["cluster_id"]: f for f in client.get("/stats", params={"by": "cluster"})
+                  .json()}
+    assert all(by_cluster[c]["occupancy"] is None for c in without)
+    assert 0 < by_cluster[with_land]["occupancy"] <= 1
+
+
+def test_the_download_gives_null(client, bare):
+    without, with_land = bare
+    response = client.get("/collections/clusters/download", params={"format": "geojson"})
+    assert response.status_code == 200, response.text
+    occupancy = {f["properties"]["cluster_id"]: f["properties"]["occupancy"]
+                 for f in response.json()["features"]}
+    assert all(occupancy[c] is None for c in without)
+    assert 0 < occupancy[with_land] <= 1

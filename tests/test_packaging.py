@@ -9,6 +9,7 @@ because schemathesis, a test tool, brings PyYAML, while ``scripts/run.sh`` insta
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata as md
 import re
 import sys
@@ -28,8 +29,10 @@ def _name(text: str) -> str:
     return re.sub(r"[-_.]+", "-", text).lower()
 
 
-def _installed_closure(requirements: list[str]) -> set[str]:
-    """The declared distributions and everything they require (their own extras aside)."""
+@functools.cache
+def _installed_closure(requirements: tuple[str, ...]) -> frozenset[str]:
+    """The declared distributions and everything they require (their own extras aside),
+    worked out once per part."""
     seen: set[str] = set()
     todo = [Requirement(r) for r in requirements]
     while todo:
@@ -42,7 +45,13 @@ def _installed_closure(requirements: list[str]) -> set[str]:
             found = Requirement(text)
             if found.marker is None or found.marker.evaluate({"extra": ""}):
                 todo.append(found)
-    return seen
+    return frozenset(seen)
+
+
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    """The installed distributions by the top-level module they provide, looked up once."""
+    return md.packages_distributions()
 
 
 def _imported(path: Path) -> set[str]:
@@ -63,6 +72,7 @@ def _extras(*names: str) -> list[str]:
 # what a user installs to run each part: the library alone, the server, the notebooks
 PARTS = {
     "src/ccn_gis/notebook.py": PROJECT["dependencies"] + _extras("notebooks"),
+    "src/ccn_gis/notebook": PROJECT["dependencies"] + _extras("notebooks"),  # as a package
     "src/ccn_gis/cli.py": PROJECT["dependencies"] + _extras("server"),  # `serve` needs it
     "src/ccn_gis": PROJECT["dependencies"],
     "api": PROJECT["dependencies"] + _extras("server"),
@@ -78,8 +88,8 @@ def _part(path: Path) -> str:
                                          *(ROOT / "api").rglob("*.py")]),
                          ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_imports_are_declared(path):
-    declared = _installed_closure(PARTS[_part(path)])
-    distributions = md.packages_distributions()
+    declared = _installed_closure(tuple(PARTS[_part(path)]))
+    distributions = _distributions()
     missing = {
         module: distributions.get(module, [module])
         for module in _imported(path)

@@ -1,5 +1,5 @@
-"""The sample province reproduces the table Thái Bình published (shared/seed/BRIEF.md),
-by computation from its geometry and records."""
+"""The sample province reproduces the table Thái Bình published (shared/seed/BRIEF.md,
+typed once in ``sample_figures``), by computation from its geometry and records."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
+import sample_figures as published
 from ccn_gis import figures_by_admin, figures_by_cluster, load_dataset, province_figures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,8 +21,8 @@ SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return load_dataset(SAMPLE)
+def sample(sample_dataset):
+    return sample_dataset
 
 
 @pytest.fixture(scope="module")
@@ -30,39 +31,36 @@ def figures(sample):
 
 
 def test_clusters_and_areas(figures):
-    assert figures.planned.count == 66
-    assert figures.planned.area_ha == pytest.approx(4177.97, abs=0.005)
-    assert figures.established.count == 46
-    assert figures.established.area_ha == pytest.approx(2508, abs=0.005)
-    assert figures.detailed_plan.count == 44
-    assert figures.detailed_plan.area_ha == pytest.approx(1794, abs=0.005)
-    assert figures.operating.count == 35
+    assert figures.planned.count == published.CLUSTERS
+    assert figures.planned.area_ha == pytest.approx(published.PLANNED_HA, abs=0.005)
+    assert figures.established.count == published.ESTABLISHED
+    assert figures.established.area_ha == pytest.approx(published.ESTABLISHED_HA, abs=0.005)
+    assert figures.detailed_plan.count == published.DETAILED_PLAN
+    assert figures.detailed_plan.area_ha == pytest.approx(published.DETAILED_PLAN_HA, abs=0.005)
+    assert figures.operating.count == published.OPERATING
 
 
 def test_occupancy(figures):
-    assert round(figures.occupancy, 3) == 0.413
-    assert round(figures.occupancy_recovered, 3) == 0.666
+    assert round(figures.occupancy, 3) == published.OCCUPANCY
+    assert round(figures.occupancy_recovered, 3) == published.OCCUPANCY_RECOVERED
 
 
 def test_projects(figures):
     p = figures.projects
-    assert p.count == 417
-    assert p.by_status == {"producing": 309, "under_construction": 48, "not_started": 33,
-                           "stopped": 27}
-    assert round(p.registered_capital_bn_vnd, 6) == 30129
-    assert round(p.implemented_capital_bn_vnd, 6) == 21662
-    assert round(p.capital_realisation, 3) == 0.719
-    assert (p.registered_workers, p.workers) == (82908, 54752)
+    assert p.count == published.PROJECTS
+    assert p.by_status == published.PROJECTS_BY_STATUS
+    assert round(p.registered_capital_bn_vnd, 6) == published.REGISTERED_CAPITAL_BN_VND
+    assert round(p.implemented_capital_bn_vnd, 6) == published.IMPLEMENTED_CAPITAL_BN_VND
+    assert round(p.capital_realisation, 3) == published.CAPITAL_REALISATION
+    assert (p.registered_workers, p.workers) == (published.REGISTERED_WORKERS, published.WORKERS)
 
 
 def test_promotion(figures):
     promo = figures.promotion
-    assert promo["sewing_training"].participants == 15520
-    assert promo["management_training"].participants == 3593
-    assert promo["demo_model"].facilities == 10
-    assert promo["machinery_support"].facilities == 520
-    assert promo["rural_product_programme"].facilities == 7
-    assert promo["cluster_detailed_plan"].facilities == 7
+    for programme, participants in published.PROMOTION_PARTICIPANTS.items():
+        assert promo[programme].participants == participants, programme
+    for programme, facilities in published.PROMOTION_FACILITIES.items():
+        assert promo[programme].facilities == facilities, programme
 
 
 def test_settings_and_plan_total(sample, figures):
@@ -76,15 +74,16 @@ def test_history_for_as_of_questions(sample):
     series = [province_figures(sample, as_of=dt.date(y, 12, 31)) for y in years]
     established = [f.established.count for f in series]
     leased = [f.leased_ha for f in series]
-    assert established == sorted(established) and established[0] < established[-1] == 46
+    assert established == sorted(established)
+    assert established[0] < established[-1] == published.ESTABLISHED
     assert leased == sorted(leased) and leased[0] < leased[-1]
-    assert 0 < series[years.index(2015)].established.count < 46
+    assert 0 < series[years.index(2015)].established.count < published.ESTABLISHED
 
 
 def test_levels_agree(sample, figures):
     units = figures_by_admin(sample)
     clusters = figures_by_cluster(sample)
-    assert len(units) == 8 and len(clusters) == 66
+    assert len(units) == 8 and len(clusters) == published.CLUSTERS
     for key in ("industrial_ha", "leased_ha"):
         assert sum(getattr(u.figures, key) for u in units) == pytest.approx(getattr(figures, key))
         assert sum(getattr(c.figures, key) for c in clusters) == pytest.approx(

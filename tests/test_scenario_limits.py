@@ -16,13 +16,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from ccn_gis.budget import Deadline, DeadlineExceeded, checkpoint
-from ccn_gis.io import load_dataset, open_store
 from ccn_gis.io.scenario_file import YamlLimits, load_yaml
 from ccn_gis.rules import MAX_FINDINGS_PER_RULE
 from ccn_gis.scenario import ScenarioError
-from ccn_gis_api.errors import install_error_handlers
+from ccn_gis.settings import AppSettings
+from ccn_gis_api import create_app
 from ccn_gis_api.limits import Limits, default_download_root
-from ccn_gis_api.scenarios import install_scenario_routes
 
 SAMPLE = Path(__file__).resolve().parents[1] / "layers" / "thai_binh.gpkg"
 BOMB = "\n".join(
@@ -117,16 +116,15 @@ def test_a_deadline_stops_at_the_next_checkpoint():
 
 
 # ------------------------------------------------------------------------- through the API
+def scenario_app(**limits) -> FastAPI:
+    """The app on the sample, with these limits."""
+    return create_app(AppSettings(layers=SAMPLE), Limits(**limits))
+
+
 @pytest.fixture(scope="module")
-def dataset():
-    return load_dataset(SAMPLE)
-
-
-def scenario_app(dataset, **limits) -> FastAPI:
-    app = FastAPI()
-    install_error_handlers(app)
-    install_scenario_routes(app, dataset, open_store(SAMPLE), None, Limits(**limits))
-    return app
+def client() -> TestClient:
+    """The app on the sample with the default limits, for checks that share nothing."""
+    return TestClient(scenario_app())
 
 
 def post(client: TestClient, text: str, media_type: str = "application/yaml"):
@@ -134,8 +132,8 @@ def post(client: TestClient, text: str, media_type: str = "application/yaml"):
                        headers={"content-type": media_type})
 
 
-def test_a_bomb_is_a_400_naming_the_limit(dataset):
-    response = post(TestClient(scenario_app(dataset)), BOMB)
+def test_a_bomb_is_a_400_naming_the_limit(client):
+    response = post(client, BOMB)
     assert response.status_code == 400
     assert "more than 500,000 values" in response.json()["description"]
 
@@ -150,24 +148,24 @@ def test_a_bomb_is_a_400_naming_the_limit(dataset):
     ("absorption: {rate_ha_per_year: {default: 1.0e30}}\n", "hectares a year"),
     ("defaults: &d {year: 2027}\nchanges:\n  - {establish: TB-03, <<: *d}\n", "unknown key"),
 ])
-def test_realistic_mistakes_are_400(dataset, text, words):
-    response = post(TestClient(scenario_app(dataset)), text)
+def test_realistic_mistakes_are_400(client, text, words):
+    response = post(client, text)
     assert response.status_code == 400, response.text
     assert words in response.json()["description"]
 
 
-def test_merge_keys_in_a_posted_scenario(dataset):
+def test_merge_keys_in_a_posted_scenario(client):
     text = ("name: merged\nhorizon: 2030\nchanges:\n"
             "  - &first {establish: TB-03, year: 2026}\n  - {<<: *first, establish: TB-47}\n")
-    response = post(TestClient(scenario_app(dataset)), text)
+    response = post(client, text)
     assert response.status_code == 200, response.text
     assert response.json()["changes"] == [
         {"kind": "establish", "cluster_id": "TB-03", "year": 2026},
         {"kind": "establish", "cluster_id": "TB-47", "year": 2026}]
 
 
-def test_many_overlapping_additions_give_a_bounded_answer(dataset):
-    response = post(TestClient(scenario_app(dataset)), overlapping_additions(500))
+def test_many_overlapping_additions_give_a_bounded_answer(client):
+    response = post(client, overlapping_additions(500))
     assert response.status_code == 200, response.text
     overlaps = [f for f in response.json()["findings"] if f["rule"] == "OVERLAP"]
     # 500 · 499 / 2 pairs overlap: the first are listed, one more finding counts the rest
@@ -177,10 +175,10 @@ def test_many_overlapping_additions_give_a_bounded_answer(dataset):
     assert len(response.content) < 5_000_000
 
 
-def test_the_deadline_gives_422_and_the_next_request_is_served(dataset):
+def test_the_deadline_gives_422_and_the_next_request_is_served():
     """The stopped check gives its slot back: with one check allowed at a time, the next
     ones are checked (or stopped in their turn), never refused as busy."""
-    client = TestClient(scenario_app(dataset, scenario_deadline_s=0.05,
+    client = TestClient(scenario_app(scenario_deadline_s=0.05,
                                      scenario_concurrency=1))
     response = post(client, overlapping_additions(300))
     assert response.status_code == 422, response.text
@@ -190,8 +188,8 @@ def test_the_deadline_gives_422_and_the_next_request_is_served(dataset):
     assert client.get("/scenarios").status_code == 200
 
 
-def test_examples_are_checked_once_for_concurrent_requests(dataset, monkeypatch):
-    app = scenario_app(dataset)
+def test_examples_are_checked_once_for_concurrent_requests(monkeypatch):
+    app = scenario_app()
     calls = []
     import ccn_gis_api.scenarios as routes
 
@@ -215,8 +213,8 @@ def test_examples_are_checked_once_for_concurrent_requests(dataset, monkeypatch)
     assert len(calls) == 1
 
 
-def test_over_the_concurrency_limit_is_503_with_retry_after(dataset, monkeypatch):
-    app = scenario_app(dataset, scenario_concurrency=1)
+def test_over_the_concurrency_limit_is_503_with_retry_after(monkeypatch):
+    app = scenario_app(scenario_concurrency=1)
     started, release = threading.Event(), threading.Event()
     import ccn_gis_api.scenarios as routes
 
@@ -245,11 +243,11 @@ def test_over_the_concurrency_limit_is_503_with_retry_after(dataset, monkeypatch
     assert first == [200]
 
 
-def test_a_client_that_leaves_stops_its_check(dataset, caplog):
+def test_a_client_that_leaves_stops_its_check(caplog):
     """The check stops at its next checkpoint once the client has gone, not at the end."""
     import uvicorn
 
-    app = scenario_app(dataset, scenario_deadline_s=120)
+    app = scenario_app(scenario_deadline_s=120)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -12,15 +12,28 @@ import numpy as np
 import pytest
 import shapely
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from builders import at, tiny_layers, write_layers
 from ccn_gis import load_dataset
 from ccn_gis.crs import transform_geometries
+from ccn_gis.io import open_store
 from ccn_gis.io.scenario_file import read_scenario
+from ccn_gis.io.scenarios import check_scenario_file, check_scenario_files, read_province_scenario
 from ccn_gis.landuse import overlay_classes
 from ccn_gis.projection import project
-from ccn_gis.scenario import ScenarioError
-from ccn_gis.scenario_check import check_scenario
+from ccn_gis.rules import Finding, Rule, Severity
+from ccn_gis.scenario import Change, ChangeKind, ScenarioError, build_scenario
+from ccn_gis.scenario_check import (
+    CheckedScenario,
+    ClusterFindings,
+    ClusterYear,
+    check_scenario,
+    cluster_changes,
+    cluster_findings,
+)
+from ccn_gis.scenario_report import comparison_report, scenario_report
 from ccn_gis.settings import rule_settings
 
 HA = 10_000.0
@@ -40,15 +53,15 @@ def lonlat(geom) -> dict:
     return json.loads(shapely.to_geojson(moved))
 
 
-def run(tiny, tmp_path, document: dict, **kwargs) -> dict:
+def run(tiny, tmp_path, document: dict, **kwargs) -> CheckedScenario:
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     scenario = read_scenario(path, tiny, defaults=rule_settings(tiny.settings))
     return check_scenario(tiny, scenario, **kwargs)
 
 
-def findings(result: dict, rule: str) -> list[dict]:
-    return [f for f in result["findings"] if f["rule"] == rule]
+def findings(result: CheckedScenario, rule: str) -> list[Finding]:
+    return [f for f in result.findings if f.rule is Rule(rule)]
 
 
 def scenario(*changes: dict, rules: dict | None = None, **extra) -> dict:
@@ -68,9 +81,9 @@ def test_area_max_after_expansion(tiny, tmp_path, extra_ha, broken):
     found = findings(result, "AREA_MAX")
     assert bool(found) is broken
     if broken:
-        assert found[0]["cluster_id"] == "C3" and found[0]["year"] == 2025
-        assert found[0]["value"] == pytest.approx(75.01) and found[0]["limit"] == 75
-        assert "75,01 ha" in found[0]["message_vi"] and found[0]["basis"]
+        assert found[0].cluster_id == "C3" and found[0].year == 2025
+        assert found[0].value == pytest.approx(75.01) and found[0].limit == 75
+        assert "75,01 ha" in found[0].message_vi and found[0].basis
 
 
 @pytest.mark.parametrize("kind, area, broken", [
@@ -85,7 +98,7 @@ def test_area_min(tiny, tmp_path, kind, area, broken):
     found = findings(result, "AREA_MIN")
     assert bool(found) is broken
     if broken:
-        assert found[0]["cluster_id"] == "C9" and found[0]["value"] == pytest.approx(area)
+        assert found[0].cluster_id == "C9" and found[0].value == pytest.approx(area)
 
 
 # ------------------------------------------------------------------------------------ gates
@@ -111,8 +124,8 @@ def test_new_cluster_gate(tiny, tmp_path, rules, closed):
     assert bool(found) is closed
     if closed:
         expected = AREA_WEIGHTED if rules.get("gate_mean") == "area_weighted" else MEAN
-        assert found[0]["value"] == pytest.approx(expected, rel=1e-6)
-        assert found[0]["year"] == 2023 and found[0]["cluster_id"] == "C9"
+        assert found[0].value == pytest.approx(expected, rel=1e-6)
+        assert found[0].year == 2023 and found[0].cluster_id == "C9"
 
 
 def test_a_unit_without_clusters_is_open(tiny, tmp_path):
@@ -134,7 +147,7 @@ def test_expansion_gate(tiny, tmp_path, cluster, threshold, broken):
     found = findings(result, "EXPANSION_GATE")
     assert bool(found) is broken
     if broken and cluster == "C2":
-        assert "infrastructure" in found[0]["message_en"]
+        assert "infrastructure" in found[0].message_en
 
 
 @pytest.mark.parametrize("limit, broken", [(0.05, False), (0.04, True)])
@@ -146,7 +159,7 @@ def test_services_share(tmp_path, limit, broken):
     found = findings(result, "SERVICES_SHARE")
     assert bool(found) is broken
     if broken:
-        assert found[0]["value"] == pytest.approx(1.0 / 24.2, rel=1e-6)
+        assert found[0].value == pytest.approx(1.0 / 24.2, rel=1e-6)
 
 
 @pytest.mark.parametrize("shift, broken", [(0.0, False), (-0.04, False), (-0.20, True)])
@@ -168,7 +181,7 @@ def test_outside_province(tiny, tmp_path, east, broken):
     found = findings(result, "OUTSIDE_PROVINCE")
     assert bool(found) is broken
     if broken:
-        assert found[0]["value"] == pytest.approx(10 * 400 / HA, abs=0.01)
+        assert found[0].value == pytest.approx(10 * 400 / HA, abs=0.01)
 
 
 @pytest.mark.parametrize("total, broken", [(62.2, False), (62.19, True)])
@@ -177,7 +190,7 @@ def test_plan_total(tiny, tmp_path, total, broken):
     found = findings(result, "PLAN_TOTAL")
     assert bool(found) is broken
     if broken:
-        assert found[0]["value"] == pytest.approx(62.2) and found[0]["year"] == BASE
+        assert found[0].value == pytest.approx(62.2) and found[0].year == BASE
 
 
 @pytest.mark.parametrize("threshold, broken", [(10.0, False), (9.99, True)])
@@ -194,25 +207,25 @@ def test_protected_land(tiny, tmp_path, threshold, broken):
                  land_use_under=land_use_under)
     found = findings(result, "PROTECTED_LAND")
     assert bool(found) is broken
-    assert result["answers"]["rice_converted_ha"] == pytest.approx(200 * 500 / HA)
+    assert result.answers.rice_converted_ha == pytest.approx(200 * 500 / HA)
     if broken:
-        assert found[0]["severity"] == "warning" and found[0]["value"] == pytest.approx(10.0)
+        assert found[0].severity is Severity.WARNING and found[0].value == pytest.approx(10.0)
 
 
 # ------------------------------------------------------------------------------ projection
-def rows(result: dict, cluster: str) -> dict[int, dict]:
-    return {r["year"]: r for r in result["years"] if r["cluster_id"] == cluster}
+def rows(result: CheckedScenario, cluster: str) -> dict[int, ClusterYear]:
+    return {r.year: r for r in result.years if r.cluster_id == cluster}
 
 
 def test_historical_absorption(tiny, tmp_path):
     result = run(tiny, tmp_path, scenario(absorption={"method": "historical", "years": 5}))
     c1 = rows(result, "C1")
     # C1 leased P2 (2 ha) in 2021 within 2018–2022: 0.4 ha a year, from 4 of 9 ha
-    assert c1[BASE]["leased_ha"] == pytest.approx(4.0)
+    assert c1[BASE].leased_ha == pytest.approx(4.0)
     for year in range(2023, 2031):
-        assert c1[year]["leased_ha"] == pytest.approx(min(9.0, 4.0 + 0.4 * (year - BASE)))
-    assert c1[2030]["occupancy"] == pytest.approx(7.2 / 9)
-    assert rows(result, "C2")[2030]["leased_ha"] == pytest.approx(4.5)  # already full
+        assert c1[year].leased_ha == pytest.approx(min(9.0, 4.0 + 0.4 * (year - BASE)))
+    assert c1[2030].occupancy == pytest.approx(7.2 / 9)
+    assert rows(result, "C2")[2030].leased_ha == pytest.approx(4.5)  # already full
 
 
 def test_given_rates_and_new_land(tiny, tmp_path):
@@ -221,30 +234,82 @@ def test_given_rates_and_new_land(tiny, tmp_path):
         absorption={"rate_ha_per_year": {"C1": 1.0, "default": 2.0}},
         rules={"lease_lag_years": 2, "industrial_share": 0.5}))
     c1, c3 = rows(result, "C1"), rows(result, "C3")
-    assert [c1[y]["leased_ha"] for y in range(2023, 2029)] == pytest.approx([5, 6, 7, 8, 9, 9])
+    assert [c1[y].leased_ha for y in range(2023, 2029)] == pytest.approx([5, 6, 7, 8, 9, 9])
     # C3's 20 ha are established in 2023 and leasable from 2025 at half industrial: 10 ha
-    assert [c3[y]["industrial_ha"] for y in (2023, 2024, 2025)] == pytest.approx([0, 0, 10])
-    assert [c3[y]["leased_ha"] for y in range(2025, 2031)] == pytest.approx([2, 4, 6, 8, 10, 10])
-    assert c3[2023]["established"] and not c3[BASE]["established"]
-    supply = next(d for d in result["answers"]["demand_supply"] if d["admin_code"] is None)
-    assert supply["supply_ha"] == pytest.approx((9 - 4) + 0 + 10)
+    assert [c3[y].industrial_ha for y in (2023, 2024, 2025)] == pytest.approx([0, 0, 10])
+    assert [c3[y].leased_ha for y in range(2025, 2031)] == pytest.approx([2, 4, 6, 8, 10, 10])
+    assert c3[2023].established and not c3[BASE].established
+    assert result.answers.province_balance.supply_ha == pytest.approx((9 - 4) + 0 + 10)
 
 
 def test_gate_years_and_earliest_establishment(tiny, tmp_path):
     result = run(tiny, tmp_path, scenario(rules={"gate_occupancy": 0.75, "gate_unleased_ha": 3}))
     # D1: mean occupancy 0.722 in 2022, C1 +0.4 ha a year: 4.8/9 → mean 0.767 at the end of 2024
-    gates = {g["admin_code"]: g["year"] for g in result["answers"]["gate_opens"]}
+    gates = {g.admin_code: g.year for g in result.answers.gate_opens}
     assert gates == {"D1": 2025, "D2": 2023}
-    earliest = {e["cluster_id"]: e["earliest_year"]
-                for e in result["answers"]["earliest_establishment"]}
+    earliest = {e.cluster_id: e.earliest_year for e in result.answers.earliest_establishment}
     assert earliest == {"C3": 2023}
 
 
 def test_removing_a_cluster(tiny, tmp_path):
     result = run(tiny, tmp_path, scenario({"remove": "C3"}))
-    assert not any(r["in_plan"] for r in result["years"] if r["cluster_id"] == "C3")
+    assert not any(r.in_plan for r in result.years if r.cluster_id == "C3")
     projection = project(tiny, read_scenario(None, tiny))
     assert projection.clusters.groupby("year")["plan_ha"].sum().iloc[0] == pytest.approx(62.2)
+
+
+# ------------------------------------------------------------------------ the typed result
+KEYS = ["scenario", "source", "base_year", "horizon", "rules", "absorption", "changes",
+        "findings", "years", "units", "answers"]
+
+
+def test_the_json_is_plain_and_reads_back(tiny, tmp_path):
+    result = run(tiny, tmp_path, scenario(
+        {"establish": "C3", "year": 2023},
+        {"add": {"cluster_id": "C9", "name": "CCN Chín", "admin_code": "D2"}, "year": 2024,
+         "geometry": lonlat(shapely.box(3300, 0, 3900, 500))},  # over C3: an overlap
+        {"remove": "C2"}, rules={"plan_total_ha": 10}), lang="en")
+    data = result.to_json()
+    assert list(data) == KEYS
+    assert json.loads(json.dumps(data, allow_nan=False)) == data  # plain JSON values
+    assert CheckedScenario.from_json(result.scenario, data, lang="en") == result
+    assert {f.rule for f in result.findings} >= {Rule.OVERLAP, Rule.PLAN_TOTAL}
+    assert [f["message"] for f in data["findings"]] == [f.message_en for f in result.findings]
+    assert list(data["years"][0]) == [f for f in ClusterYear.__dataclass_fields__]
+    assert data["answers"]["demand_supply"][-1]["admin_code"] is None
+    assert data["answers"]["rice_converted_ha"] is None  # no land-use data
+    assert result.count(Severity.ERROR) == sum(f["severity"] == "error" for f in data["findings"])
+    assert result.with_source("elsewhere").to_json() == {**data, "source": "elsewhere"}
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(establish=st.sampled_from([None, 2023, 2026, 2030]),
+       remove=st.sampled_from([None, "C1", "C2", "C3"]),
+       gate=st.floats(min_value=0, max_value=1), lag=st.integers(min_value=0, max_value=4),
+       mean=st.sampled_from(["mean", "area_weighted"]), lang=st.sampled_from(["vi", "en"]))
+def test_any_check_reads_back_from_its_json(tiny, establish, remove, gate, lag, mean, lang):
+    changes = ([{"establish": "C3", "year": establish}] if establish else []) + (
+        [{"remove": remove}] if remove else [])
+    document = scenario(*changes, rules={"gate_occupancy": gate, "lease_lag_years": lag,
+                                         "gate_mean": mean})
+    checked = check_scenario(tiny, build_scenario(document, tiny), lang=lang)
+    data = json.loads(json.dumps(checked.to_json(), allow_nan=False))
+    assert CheckedScenario.from_json(checked.scenario, data, lang=lang) == checked
+    assert len(checked.years) == 3 * (2030 - BASE + 1)  # every cluster, every year
+    assert [g.admin_code for g in checked.answers.gate_opens] == ["D1", "D2"]
+
+
+def test_the_reports_read_the_typed_result(tiny, tmp_path):
+    plan = run(tiny, tmp_path, scenario())
+    grown = run(tiny, tmp_path, scenario({"establish": "C3", "year": 2023}, name="grown"))
+    text = scenario_report(grown, lang="en")
+    assert text.startswith("Scenario: grown (base year 2022, horizon 2030)")
+    assert "not measured (no land-use map)" in text
+    table = comparison_report([plan, grown], lang="en").splitlines()
+    assert table[0].split() == ["Figure", "test", "grown"]
+    established = next(line for line in table if line.startswith("Clusters established"))
+    assert established.split()[-2:] == ["2", "3"]  # C1 and C2; then C3 too
 
 
 # -------------------------------------------------------------------------------- errors
@@ -289,6 +354,65 @@ def test_cli_reports_the_line_without_traceback(tiny, tmp_path):
                           "--layers", tiny.source], capture_output=True, text=True, check=False)
     assert cli.returncode == 1 and "line 3" in cli.stderr and "Traceback" not in cli.stderr
     assert cli.stdout == ""  # no partial result
+
+
+# ------------------------------------------------------- what a scenario does to a cluster
+CHANGES = st.builds(Change, st.sampled_from(list(ChangeKind)), st.sampled_from(["C1", "C2"]),
+                    st.one_of(st.none(), st.integers(min_value=2023, max_value=2030)))
+
+
+@given(st.lists(CHANGES, max_size=6))
+def test_the_most_telling_change_wins(changes):
+    expected: dict[str, Change] = {}
+    for kind in (ChangeKind.ESTABLISH, ChangeKind.EXPAND, ChangeKind.REMOVE, ChangeKind.ADD):
+        for c in changes:  # a later kind, and of one kind a later change, overrides
+            if c.kind is kind:
+                expected[c.cluster_id] = c
+    assert cluster_changes(changes) == expected
+    assert all(c is expected[c.cluster_id] for c in cluster_changes(changes).values())
+
+
+FINDINGS = st.builds(Finding, st.sampled_from(list(Rule)), st.sampled_from(list(Severity)),
+                     st.sampled_from([None, "C1", "C2"]), st.just(2025), st.none(), st.none(),
+                     st.just(""), st.just(""), st.just(""))
+
+
+@given(st.lists(FINDINGS, max_size=8))
+def test_a_clusters_findings_are_its_rules_and_the_worst_severity(found):
+    by_cluster = cluster_findings(found)
+    assert set(by_cluster) == {f.cluster_id for f in found} - {None}
+    for cid, summary in by_cluster.items():
+        own = [f for f in found if f.cluster_id == cid]
+        assert summary.rules == tuple(dict.fromkeys(f.rule for f in own))
+        worst = Severity.ERROR if any(f.severity is Severity.ERROR for f in own) else (
+            Severity.WARNING)
+        assert summary.severity is worst
+
+
+def test_cluster_findings_of_a_check(tiny, tmp_path):
+    result = run(tiny, tmp_path, scenario(
+        {"add": {"cluster_id": "C9", "name": "CCN Chín", "admin_code": "D2"}, "year": 2024,
+         "geometry": lonlat(shapely.box(3300, 0, 3900, 500))}, rules={"plan_total_ha": 10}))
+    assert {f.rule for f in result.findings} == {Rule.OVERLAP, Rule.PLAN_TOTAL}
+    # the overlap is the planned cluster's; PLAN_TOTAL is the province's
+    assert cluster_findings(result.findings) == {
+        "C3": ClusterFindings((Rule.OVERLAP,), Severity.ERROR)}
+    assert cluster_changes(result.scenario.changes)["C9"].kind is ChangeKind.ADD
+
+
+# ------------------------------------------------------------------ a scenario file checked
+def test_a_file_is_checked_as_the_command_line_checks_it(tiny, tmp_path):
+    path = tmp_path / "grown.yaml"
+    path.write_text(yaml.safe_dump(scenario({"establish": "C3", "year": 2023}, name="grown")),
+                    encoding="utf-8")
+    defaults = rule_settings(tiny.settings)
+    assert read_province_scenario(tiny, path) == read_scenario(path, tiny, defaults=defaults)
+    store = open_store(tiny.source)
+    expected = check_scenario(tiny, read_scenario(path, tiny, defaults=defaults), lang="en")
+    assert check_scenario_file(tiny, path, store, lang="en") == expected
+    plan = check_scenario(tiny, read_scenario(None, tiny, defaults=defaults))
+    assert check_scenario_files(tiny, [None, path], store) == [plan, check_scenario(
+        tiny, read_scenario(path, tiny, defaults=defaults))]
 
 
 # ----------------------------------------------------------------- the example scenarios

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,16 +12,12 @@ import mapbox_vector_tile
 import numpy as np
 import pytest
 import shapely
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
-from ccn_gis.io import load_dataset
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import create_app
-from ccn_gis_api.catalog import Catalog
-from ccn_gis_api.errors import install_error_handlers
-from ccn_gis_api.tiles import install_tile_routes, min_zoom
+from ccn_gis_api.tiles import TiledLayer, min_zoom
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "layers" / "thai_binh.gpkg"
@@ -256,10 +252,12 @@ def test_min_zoom_rule():
 
 
 def test_below_the_min_zoom_a_tile_is_404():
-    app = FastAPI()
-    install_error_handlers(app)
-    layers = install_tile_routes(app, Catalog.from_dataset(load_dataset(SAMPLE)),
-                                 features_per_tile=100)
+    app = create_app(AppSettings(layers=SAMPLE))
+    service = app.state.service
+    served = service.snapshot()
+    layers = {name: TiledLayer.from_collection(c, features_per_tile=100)
+              for name, c in served.catalog.collections.items() if c.geometries is not None}
+    service._current = dataclasses.replace(served, tiles=layers)  # as if tiled that way
     client = TestClient(app)
     low = layers["parcels"].min_zoom
     assert 5 < low < 16
@@ -278,15 +276,15 @@ def test_below_the_min_zoom_a_tile_is_404():
             assert response.status_code in (200, 204)
 
 
-def _ogrinfo_has_mvt() -> bool:
-    if shutil.which("ogrinfo") is None:
-        return False
-    formats = subprocess.run(["ogrinfo", "--formats"], capture_output=True, text=True).stdout
+def _has_mvt(ogrinfo: str) -> bool:
+    """Whether this ``ogrinfo`` was built with GDAL's Mapbox Vector Tile driver."""
+    formats = subprocess.run([ogrinfo, "--formats"], capture_output=True, text=True).stdout
     return re.search(r"^\s*MVT\b", formats, re.MULTILINE) is not None
 
 
-@pytest.mark.skipif(not _ogrinfo_has_mvt(), reason="ogrinfo has no MVT driver")
-def test_gdal_reads_a_tile(client, parcels, tmp_path):
+def test_gdal_reads_a_tile(client, parcels, tmp_path, ogrinfo):
+    if not _has_mvt(ogrinfo):
+        pytest.skip("ogrinfo has no MVT driver")
     z = 14
     x, y = densest_tiles(parcels, z)[0]
     response = client.get(tile_url("parcels", z, x, y))
@@ -294,7 +292,7 @@ def test_gdal_reads_a_tile(client, parcels, tmp_path):
     path = tmp_path / "tiles" / str(z) / str(x) / f"{y}.pbf"  # GDAL georeferences z/x/y.pbf
     path.parent.mkdir(parents=True)
     path.write_bytes(response.content)
-    out = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)],
+    out = subprocess.run([ogrinfo, "-ro", "-so", "-al", str(path)],
                          capture_output=True, text=True, check=True).stdout
     assert re.search(r"^Layer name: parcels$", out, re.MULTILINE), out
     count = int(re.search(r"^Feature Count: (\d+)$", out, re.MULTILINE).group(1))

@@ -14,6 +14,8 @@ import pytest
 from playwright.sync_api import Page, Response, expect, sync_playwright
 from shapely.geometry import shape
 
+import sample_figures as published
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "test-output"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -138,8 +140,9 @@ def _click_cluster(page: Page, *, with_parcels: bool) -> str:
 
 def test_the_map_draws_every_feature(page):
     counts = page.evaluate("() => window.ccn.counts()")
-    assert counts == {"admin_units": 10, "approved_extents": 96, "clusters": 66, "parcels": 1513}
-    assert page.locator("path.ccn-clusters").count() == 66
+    assert counts == {"admin_units": 10, "approved_extents": 96, "clusters": published.CLUSTERS,
+                      "parcels": 1513}
+    assert page.locator("path.ccn-clusters").count() == published.CLUSTERS
     assert page.locator("path.ccn-parcels").count() == 1513
     assert page.locator("path.ccn-admin_units").count() == 10
     assert page.locator("path.ccn-approved_extents").count() == 0  # off until switched on
@@ -153,7 +156,8 @@ def test_the_map_draws_every_feature(page):
 def test_popup_panel_and_language(page):
     OUTPUT.mkdir(exist_ok=True)
     panel = page.locator("#figures-table").inner_text()
-    assert "CCN trong quy hoạch" in panel and "4.177,97 ha" in panel and "41,3 %" in panel
+    assert "CCN trong quy hoạch" in panel and f"{published.PLANNED_HA_VI} ha" in panel
+    assert published.OCCUPANCY_VI in panel
     legend = page.locator("#legend").inner_text()
     assert "Đang hoạt động" in legend and "Còn trống" in legend
     page.screenshot(path=str(OUTPUT / "web_map.png"))
@@ -188,7 +192,7 @@ def test_units_and_as_of(page):
     _until(page, "() => window.ccn.state.stats.as_of === '2015-12-31'",
            what="the figures as of 2015-12-31")
     after = page.evaluate(established)
-    assert 0 < after < before == 46
+    assert 0 < after < before == published.ESTABLISHED
     assert "31/12/2015" in page.locator("#figures-title").inner_text()
     assert page.errors == []
 
@@ -235,7 +239,8 @@ def test_scenario_layer_findings_and_language(page, live_server):
     assert page.evaluate("() => window.ccn.scenarioCount()") == 68
     assert page.locator("path.ccn-scenario-changed").count() == 6  # 2 established, 1 grown, 3 new
     assert page.locator("path.ccn-scenario-removed").count() == 1  # TB-13
-    assert page.evaluate("() => window.ccn.counts().clusters") == 66  # the plan as it stands
+    plan = page.evaluate("() => window.ccn.counts().clusters")
+    assert plan == published.CLUSTERS  # the plan as it stands
 
     findings = page.locator("#scenario-findings").inner_text()
     assert "AREA_MAX" in findings and "TB-08" in findings and "OVERLAP" in findings
@@ -328,7 +333,8 @@ def test_big_layers_come_as_vector_tiles(tiled_page, live_server_tiled):
     page = tiled_page
     assert page.evaluate("() => window.ccn.tiled()") == ["parcels"]
     counts = page.evaluate("() => window.ccn.counts()")
-    assert counts["clusters"] == 66 and counts["admin_units"] == 10  # small: GeoJSON
+    assert counts["clusters"] == published.CLUSTERS  # small: GeoJSON
+    assert counts["admin_units"] == 10
     assert not [u for u in page.urls if "/collections/parcels/items?limit=10000" in u]
     assert page.locator("path.ccn-parcels").count() == 0  # province view: below zoom 13
 

@@ -2,112 +2,18 @@
  * Everything comes from the app's own API (OGC API – Features, /stats); no internet needed. */
 "use strict";
 
-const I18N = {
-  vi: {
-    asOf: "Số liệu đến ngày", allRecords: "Toàn bộ dữ liệu", layers: "Lớp bản đồ",
-    admin_units: "Đơn vị hành chính", clusters: "Cụm công nghiệp (theo giai đoạn)",
-    approved_extents: "Phạm vi được phê duyệt", parcels: "Lô đất", colourBy: "Tô màu theo",
-    lease_status: "Tình trạng cho thuê", land_use: "Loại đất",
-    basemap: "Bản đồ nền OpenStreetMap (cần internet)", downloads: "Tải dữ liệu",
-    landuse: "Hiện trạng sử dụng đất", landuseOf: "Sử dụng đất trong cụm", noData: "(không có dữ liệu)",
-    downloadLayer: "Lớp", provinceFigures: "Số liệu toàn tỉnh", unitFigures: "Theo đơn vị hành chính",
-    unit: "Đơn vị", wholeProvince: "Toàn tỉnh", clusterFigures: "Số liệu cụm công nghiệp",
-    planned: "Quy hoạch", established: "Đã thành lập", detailed_plan: "Đã quy hoạch chi tiết",
-    operating: "Đang hoạt động", leased: "Đã cho thuê", vacant: "Còn trống",
-    not_for_lease: "Không cho thuê", industrial: "Đất công nghiệp", services: "Đất dịch vụ",
-    infrastructure: "Đất hạ tầng kỹ thuật", traffic: "Đất giao thông", green: "Đất cây xanh",
-    water: "Mặt nước", establishment: "Quyết định thành lập / mở rộng",
-    detailed_extent: "Quy hoạch chi tiết 1/500",
-    rows: {
-      planned: "CCN trong quy hoạch", established: "CCN đã thành lập",
-      detailed_plan: "CCN đã quy hoạch chi tiết", operating: "CCN đã đi vào hoạt động",
-      industrial_ha: "Đất công nghiệp", leased_ha: "Đất công nghiệp đã cho thuê",
-      occupancy: "Tỷ lệ lấp đầy đất công nghiệp", recovered_industrial_ha: "Đất công nghiệp đã thu hồi",
-      occupancy_recovered: "Tỷ lệ lấp đầy đất thu hồi", projects: "Dự án đầu tư",
-      producing: "– đi vào sản xuất", under_construction: "– đang xây dựng",
-      not_started: "– chưa xây dựng", stopped: "– ngừng hoạt động",
-      registered_capital_bn_vnd: "Vốn đăng ký (tỷ đồng)",
-      implemented_capital_bn_vnd: "Vốn thực hiện (tỷ đồng)", registered_workers: "Lao động đăng ký",
-      workers: "Lao động đang sử dụng",
-    },
-    popup: {
-      cluster_id: "Mã cụm", admin: "Đơn vị", stage: "Giai đoạn", area_ha: "Diện tích quy hoạch",
-      established_ha: "Diện tích đã thành lập", detailed_plan_ha: "Diện tích quy hoạch chi tiết",
-      industrial_ha: "Đất công nghiệp", leased_ha: "Đã cho thuê", occupancy: "Tỷ lệ lấp đầy",
-      projects: "Số dự án", investor: "Chủ đầu tư hạ tầng", parcel_id: "Mã lô",
-      land_use: "Loại đất", lease_status: "Tình trạng", project_id: "Dự án",
-      leased_on: "Ngày thuê", decision: "Quyết định", decided_on: "Ngày quyết định",
-      code: "Mã", level: "Cấp",
-    },
-    ha: "ha", count: "Số lượng", area: "Diện tích (ha)", unitCol: "Đơn vị", clustersCol: "CCN",
-    occupancyCol: "Lấp đầy", other: "Khác",
-    scenarios: "Kịch bản 2030", scenario: "Kịch bản", noScenario: "— Không hiển thị —",
-    computing: "Đang tính…", changesN: "thay đổi", errorsN: "lỗi", warningsN: "cảnh báo",
-    noFindings: "Không vi phạm quy định nào.", ruleCol: "Quy định", clusterCol: "Cụm",
-    yearCol: "Năm", messageCol: "Nội dung", riceConverted: "Đất lúa chuyển mục đích đến",
-    gateOpens: "Năm đơn vị được thành lập cụm mới", notBy: "chưa đến", change: "Thay đổi",
-    findingsOf: "Phát hiện",
-    changes: { establish: "Thành lập", expand: "Mở rộng", add: "Cụm mới", remove: "Đưa ra khỏi quy hoạch", none: "Giữ nguyên" },
-    scenarioLegend: {
-      changed: "Cụm thay đổi", error: "Thay đổi vi phạm quy định", warning: "Thay đổi có cảnh báo",
-      flagged: "Cụm giữ nguyên có phát hiện", unchanged: "Cụm giữ nguyên", removed: "Cụm đưa ra khỏi quy hoạch",
-    },
-  },
-  en: {
-    asOf: "As of", allRecords: "All records", layers: "Map layers",
-    admin_units: "Administrative units", clusters: "Industrial clusters (by stage)",
-    approved_extents: "Approved extents", parcels: "Land parcels", colourBy: "Colour by",
-    lease_status: "Lease status", land_use: "Land use",
-    basemap: "OpenStreetMap basemap (needs internet)", downloads: "Downloads",
-    landuse: "Land use", landuseOf: "Land use in the cluster", noData: "(no land-use data)",
-    downloadLayer: "Layer", provinceFigures: "Province figures", unitFigures: "By administrative unit",
-    unit: "Unit", wholeProvince: "Whole province", clusterFigures: "Cluster figures",
-    planned: "Planned", established: "Established", detailed_plan: "Detailed plan",
-    operating: "Operating", leased: "Leased", vacant: "Vacant", not_for_lease: "Not for lease",
-    industrial: "Industrial", services: "Services", infrastructure: "Infrastructure",
-    traffic: "Traffic", green: "Green", water: "Water", establishment: "Establishment / expansion",
-    detailed_extent: "Detailed plan 1/500",
-    rows: {
-      planned: "Clusters in the plan", established: "Clusters established",
-      detailed_plan: "Clusters with a detailed plan", operating: "Clusters in operation",
-      industrial_ha: "Industrial land", leased_ha: "Industrial land leased",
-      occupancy: "Occupancy of industrial land", recovered_industrial_ha: "Recovered industrial land",
-      occupancy_recovered: "Occupancy of recovered land", projects: "Investment projects",
-      producing: "– producing", under_construction: "– under construction",
-      not_started: "– not yet built", stopped: "– stopped",
-      registered_capital_bn_vnd: "Registered capital (bn VND)",
-      implemented_capital_bn_vnd: "Capital invested (bn VND)", registered_workers: "Registered workforce",
-      workers: "Workers employed",
-    },
-    popup: {
-      cluster_id: "Cluster id", admin: "Unit", stage: "Stage", area_ha: "Planned area",
-      established_ha: "Established area", detailed_plan_ha: "Detailed-plan area",
-      industrial_ha: "Industrial land", leased_ha: "Leased", occupancy: "Occupancy",
-      projects: "Projects", investor: "Infrastructure investor", parcel_id: "Parcel",
-      land_use: "Land use", lease_status: "Status", project_id: "Project", leased_on: "Leased on",
-      decision: "Decision", decided_on: "Decided on", code: "Code", level: "Level",
-    },
-    ha: "ha", count: "Count", area: "Area (ha)", unitCol: "Unit", clustersCol: "Clusters",
-    occupancyCol: "Occupancy", other: "Other",
-    scenarios: "2030 scenarios", scenario: "Scenario", noScenario: "— None —",
-    computing: "Computing…", changesN: "changes", errorsN: "errors", warningsN: "warnings",
-    noFindings: "No rule is broken.", ruleCol: "Rule", clusterCol: "Cluster", yearCol: "Year",
-    messageCol: "Finding", riceConverted: "Rice land converted by", gateOpens: "Year each unit may open a new cluster",
-    notBy: "not by", change: "Change", findingsOf: "Findings",
-    changes: { establish: "Established", expand: "Expanded", add: "New cluster", remove: "Removed from the plan", none: "Unchanged" },
-    scenarioLegend: {
-      changed: "Changed cluster", error: "Change breaking a rule", warning: "Change with a warning",
-      flagged: "Unchanged cluster with a finding", unchanged: "Unchanged cluster", removed: "Removed from the plan",
-    },
-  },
-};
+/* The labels by language and key: the app's text catalogue (GET /texts, ccn_gis.texts),
+ * read once when the map starts. Keys are grouped by concept: `cluster_stage.operating` is a
+ * cluster's stage (computed), `approval.detailed_plan` the decision an approved extent
+ * carries (its stored field `stage`), `field.*` popup fields, `figure.*` the figures. */
+const TEXTS = { vi: {}, en: {} };
 
 const COLOURS = {
-  stage: { planned: "#c7c7c7", established: "#fdae61", detailed_plan: "#2c7bb6", operating: "#1a9641" },
+  clusterStage: { planned: "#c7c7c7", established: "#fdae61", detailed_plan: "#2c7bb6", operating: "#1a9641" },
   lease_status: { leased: "#d7191c", vacant: "#1a9641", not_for_lease: "#bdbdbd" },
   land_use: { industrial: "#9e6bd6", services: "#f4a582", infrastructure: "#878787",
               traffic: "#4d4d4d", green: "#66bd63", water: "#4393c3" },
-  extent: { establishment: "#e66101", detailed_plan: "#5e3c99" },
+  approval: { establishment: "#e66101", detailed_plan: "#5e3c99" },
   scenario: { changed: "#6a3d9a", error: "#d7191c", warning: "#f57f17", flagged: "#d7191c",
               unchanged: "#1b2631", removed: "#757575" },
 };
@@ -145,8 +51,12 @@ function fmt(value, decimals = 2) {
   return (value < 0 ? "-" : "") + grouped + (fraction ? point + fraction : "");
 }
 function pct(value) { return value === null || value === undefined ? "–" : `${fmt(value * 100, 1)} %`; }
-function ha(value) { return `${fmt(value)} ${t("ha")}`; }
-function t(key) { return I18N[state.lang][key] ?? key; }
+function ha(value) { return `${fmt(value)} ${t("map.ha")}`; }
+/* The label `key` in the language shown, its {placeholders} filled from `values`. */
+function t(key, values) {
+  const text = TEXTS[state.lang][key] ?? key;
+  return values ? text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole)) : text;
+}
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
@@ -187,7 +97,7 @@ async function loadStats() {
   state.clusterStats = Object.fromEntries(clusters.map((c) => [c.cluster_id, c]));
 }
 
-/* What the as-of date changes: a cluster's stage, a parcel's existence and lease. */
+/* What the as-of date changes: a cluster's stage (ClusterStage), a parcel's existence and lease. */
 function clusterStage(id) {
   const c = state.clusterStats[id];
   if (!c) return "planned";
@@ -233,11 +143,11 @@ function style(name, props) {
   if (name === "clusters") {
     const stage = clusterStage(props.cluster_id);
     const selected = state.cluster === props.cluster_id;
-    return { className: "ccn-clusters", color: selected ? "#000" : COLOURS.stage[stage],
-             weight: selected ? 3 : 2, fillColor: COLOURS.stage[stage], fillOpacity: 0.6 };
+    return { className: "ccn-clusters", color: selected ? "#000" : COLOURS.clusterStage[stage],
+             weight: selected ? 3 : 2, fillColor: COLOURS.clusterStage[stage], fillOpacity: 0.6 };
   }
   if (name === "approved_extents") {
-    const colour = COLOURS.extent[props.stage] || "#777";
+    const colour = COLOURS.approval[props.stage] || "#777"; /* an extent's `stage` is its approval */
     const hidden = !extentVisible(props);
     return { className: "ccn-approved_extents", color: colour, weight: 2, fill: false,
              dashArray: props.stage === "establishment" ? "6 4" : null, opacity: hidden ? 0 : 1 };
@@ -252,45 +162,44 @@ function style(name, props) {
 function row(label, value) { return `<tr><td>${esc(label)}</td><td class="n">${value}</td></tr>`; }
 
 function popup(name, props) {
-  const p = I18N[state.lang].popup;
   if (name === "clusters") {
     const c = state.clusterStats[props.cluster_id];
     const unit = state.units.find((u) => u.admin_code === props.admin_code);
     const industrial = c ? c.industrial_ha : props.industrial_ha;
     return `<div class="popup"><h3>${esc(props.name)}</h3><table>
-      ${row(p.cluster_id, esc(props.cluster_id))}
-      ${row(p.admin, esc(unit ? unit.name : props.admin_code))}
-      ${row(p.stage, esc(t(clusterStage(props.cluster_id))))}
-      ${row(p.area_ha, ha(props.area_ha))}
-      ${row(p.established_ha, ha(c ? c.established.area_ha : props.established_ha))}
-      ${row(p.detailed_plan_ha, ha(c ? c.detailed_plan.area_ha : props.detailed_plan_ha))}
-      ${row(p.industrial_ha, ha(industrial))}
-      ${row(p.leased_ha, ha(c ? c.leased_ha : props.leased_ha))}
-      ${row(p.occupancy, pct(c ? c.occupancy : props.occupancy))}
-      ${row(p.projects, fmt(c ? c.projects.count : props.projects, 0))}
-      ${props.investor ? row(p.investor, esc(props.investor)) : ""}
+      ${row(t("field.cluster_id"), esc(props.cluster_id))}
+      ${row(t("field.unit"), esc(unit ? unit.name : props.admin_code))}
+      ${row(t("field.cluster_stage"), esc(t(`cluster_stage.${clusterStage(props.cluster_id)}`)))}
+      ${row(t("field.area_ha"), ha(props.area_ha))}
+      ${row(t("field.established_ha"), ha(c ? c.established.area_ha : props.established_ha))}
+      ${row(t("field.detailed_plan_ha"), ha(c ? c.detailed_plan.area_ha : props.detailed_plan_ha))}
+      ${row(t("figure.industrial_ha"), ha(industrial))}
+      ${row(t("field.leased_ha"), ha(c ? c.leased_ha : props.leased_ha))}
+      ${row(t("field.occupancy"), pct(c ? c.occupancy : props.occupancy))}
+      ${row(t("field.projects"), fmt(c ? c.projects.count : props.projects, 0))}
+      ${props.investor ? row(t("field.investor"), esc(props.investor)) : ""}
     </table></div>`;
   }
   if (name === "parcels") {
     return `<div class="popup"><h3>${esc(props.parcel_id)}</h3><table>
-      ${row(p.cluster_id, esc(props.cluster_id))}
-      ${row(p.land_use, esc(t(props.land_use)))}
-      ${row(p.lease_status, esc(t(leaseStatus(props))))}
-      ${row(p.area_ha, ha(props.area_ha))}
-      ${props.project_id ? row(p.project_id, esc(props.project_id)) : ""}
-      ${props.leased_on ? row(p.leased_on, esc(date(props.leased_on))) : ""}
+      ${row(t("field.cluster_id"), esc(props.cluster_id))}
+      ${row(t("field.land_use"), esc(t(`land_use.${props.land_use}`)))}
+      ${row(t("field.status"), esc(t(`lease_status.${leaseStatus(props)}`)))}
+      ${row(t("field.area_ha"), ha(props.area_ha))}
+      ${props.project_id ? row(t("field.project_id"), esc(props.project_id)) : ""}
+      ${props.leased_on ? row(t("field.leased_on"), esc(date(props.leased_on))) : ""}
     </table></div>`;
   }
   if (name === "approved_extents") {
     return `<div class="popup"><h3>${esc(props.decision || props.extent_id)}</h3><table>
-      ${row(p.cluster_id, esc(props.cluster_id))}
-      ${row(p.stage, esc(t(props.stage === "detailed_plan" ? "detailed_extent" : "establishment")))}
-      ${row(p.decided_on, esc(date(props.decided_on)))}
-      ${row(p.area_ha, ha(props.area_ha))}
+      ${row(t("field.cluster_id"), esc(props.cluster_id))}
+      ${row(t("field.approval"), esc(t(props.stage === "detailed_plan" ? "approval.detailed_plan" : "approval.establishment")))}
+      ${row(t("field.decided_on"), esc(date(props.decided_on)))}
+      ${row(t("field.area_ha"), ha(props.area_ha))}
     </table></div>`;
   }
   return `<div class="popup"><h3>${esc(props.name)}</h3><table>
-    ${row(p.code, esc(props.code))}${row(p.level, esc(props.level))}${row(p.area_ha, ha(props.area_ha))}
+    ${row(t("field.code"), esc(props.code))}${row(t("field.level"), esc(props.level))}${row(t("field.area_ha"), ha(props.area_ha))}
   </table></div>`;
 }
 
@@ -369,24 +278,25 @@ function legend() {
   const swatch = (border, background) => `<span class="swatch" data-border="${esc(border)}" data-background="${esc(background)}"></span>`;
   const item = (colour, label, outline) => `<div class="legend-item">${outline ? swatch(`2px solid ${colour}`, "none") : swatch("", colour)}${esc(label)}</div>`;
   if (map.hasLayer(state.layers.clusters)) {
-    blocks.push(`<h2>${esc(t("clusters"))}</h2>` + Object.entries(COLOURS.stage).map(([k, c]) => item(c, t(k))).join(""));
+    blocks.push(`<h2>${esc(t("map.clusters_by_stage"))}</h2>` + Object.entries(COLOURS.clusterStage).map(([k, c]) => item(c, t(`cluster_stage.${k}`))).join(""));
   }
   if (map.hasLayer(state.layers.approved_extents)) {
-    blocks.push(`<h2>${esc(t("approved_extents"))}</h2>` + item(COLOURS.extent.establishment, t("establishment"), true) + item(COLOURS.extent.detailed_plan, t("detailed_extent"), true));
+    blocks.push(`<h2>${esc(t("collection.approved_extents"))}</h2>` + item(COLOURS.approval.establishment, t("approval.establishment"), true) + item(COLOURS.approval.detailed_plan, t("approval.detailed_plan"), true));
   }
   if (state.layers.landuse && map.hasLayer(state.layers.landuse)) {
-    blocks.push(`<h2>${esc(t("landuse"))}</h2>` + state.landuseClasses.map(
+    blocks.push(`<h2>${esc(t("map.landuse"))}</h2>` + state.landuseClasses.map(
       (c) => item(c.colour, `${c.code} — ${state.lang === "vi" ? c.name_vi : c.name_en}`)).join(""));
   }
   if (state.scenario.layer && map.hasLayer(state.scenario.layer)) {
-    const s = I18N[state.lang].scenarioLegend;
-    const line = (key, dashed) => `<div class="legend-item">${swatch(`${dashed ? "3px dashed" : "2px solid"} ${COLOURS.scenario[key]}`, "none")}${esc(s[key])}</div>`;
-    blocks.push(`<h2>${esc(t("scenarios"))}</h2>` + line("changed", true) + line("error", true) + line("warning", true)
+    const line = (key, dashed) => `<div class="legend-item">${swatch(`${dashed ? "3px dashed" : "2px solid"} ${COLOURS.scenario[key]}`, "none")}${esc(t(`scenario_class.${key}`))}</div>`;
+    blocks.push(`<h2>${esc(t("map.scenarios"))}</h2>` + line("changed", true) + line("error", true) + line("warning", true)
       + line("flagged", false) + line("unchanged", false) + line("removed", true));
   }
   if (map.hasLayer(state.layers.parcels)) {
     const colours = COLOURS[state.parcelColour];
-    blocks.push(`<h2>${esc(t("parcels"))} — ${esc(t(state.parcelColour))}</h2>` + Object.entries(colours).map(([k, c]) => item(c, t(k))).join(""));
+    const byLandUse = state.parcelColour === "land_use";
+    const label = (k) => (byLandUse ? t(`land_use.${k}`) : t(`lease_status.${k}`));
+    blocks.push(`<h2>${esc(t("collection.parcels"))} — ${esc(t(byLandUse ? "field.land_use" : "field.lease_status"))}</h2>` + Object.entries(colours).map(([k, c]) => item(c, label(k))).join(""));
   }
   const target = document.getElementById("legend");
   target.innerHTML = blocks.join("");
@@ -397,30 +307,29 @@ function legend() {
 }
 
 function figureRows(f) {
-  const r = I18N[state.lang].rows;
   const rows = ["planned", "established", "detailed_plan", "operating"].map(
-    (k) => `<tr><td>${esc(r[k])}</td><td class="n">${fmt(f[k].count, 0)}</td><td class="n">${ha(f[k].area_ha)}</td></tr>`);
-  const single = (k, v) => `<tr><td>${esc(r[k])}</td><td></td><td class="n">${v}</td></tr>`;
+    (k) => `<tr><td>${esc(t(`figure.${k}`))}</td><td class="n">${fmt(f[k].count, 0)}</td><td class="n">${ha(f[k].area_ha)}</td></tr>`);
+  const single = (k, v) => `<tr><td>${esc(t(`figure.${k}`))}</td><td></td><td class="n">${v}</td></tr>`;
   rows.push(single("industrial_ha", ha(f.industrial_ha)), single("leased_ha", ha(f.leased_ha)),
             single("occupancy", pct(f.occupancy)), single("recovered_industrial_ha", ha(f.recovered_industrial_ha)),
             single("occupancy_recovered", pct(f.occupancy_recovered)));
-  rows.push(`<tr><td>${esc(r.projects)}</td><td class="n">${fmt(f.projects.count, 0)}</td><td></td></tr>`);
+  rows.push(`<tr><td>${esc(t("figure.projects"))}</td><td class="n">${fmt(f.projects.count, 0)}</td><td></td></tr>`);
   for (const [status, count] of Object.entries(f.projects.by_status)) {
-    rows.push(`<tr><td>${esc(r[status])}</td><td class="n">${fmt(count, 0)}</td><td></td></tr>`);
+    rows.push(`<tr><td>– ${esc(t(`project_status.${status}`))}</td><td class="n">${fmt(count, 0)}</td><td></td></tr>`);
   }
   rows.push(single("registered_capital_bn_vnd", fmt(f.projects.registered_capital_bn_vnd, 0)),
             single("implemented_capital_bn_vnd", `${fmt(f.projects.implemented_capital_bn_vnd, 0)} (${pct(f.projects.capital_realisation)})`),
             single("registered_workers", fmt(f.projects.registered_workers, 0)),
             single("workers", fmt(f.projects.workers, 0)));
-  return `<thead><tr><th></th><th>${esc(t("count"))}</th><th>${esc(t("area"))}</th></tr></thead><tbody>${rows.join("")}</tbody>`;
+  return `<thead><tr><th></th><th>${esc(t("column.count"))}</th><th>${esc(t("column.area"))}</th></tr></thead><tbody>${rows.join("")}</tbody>`;
 }
 
 function renderFigures() {
   let figures = state.stats;
-  let title = `${t("provinceFigures")}${state.asOf ? ` — ${date(state.asOf)}` : ""}`;
+  let title = `${t("map.province_figures")}${state.asOf ? ` — ${date(state.asOf)}` : ""}`;
   if (state.cluster && state.clusterStats[state.cluster]) {
     figures = state.clusterStats[state.cluster];
-    title = `${t("clusterFigures")}: ${figures.name}`;
+    title = `${t("map.cluster_figures")}: ${figures.name}`;
   } else if (state.unit) {
     figures = state.units.find((u) => u.admin_code === state.unit) || figures;
     title = figures.name || state.unit;
@@ -429,10 +338,10 @@ function renderFigures() {
   renderClusterLanduse();
   document.getElementById("figures-table").innerHTML = figureRows(figures);
   const select = document.getElementById("unit-select");
-  select.innerHTML = `<option value="">${esc(t("wholeProvince"))}</option>` + state.units.map(
+  select.innerHTML = `<option value="">${esc(t("whole_province"))}</option>` + state.units.map(
     (u) => `<option value="${esc(u.admin_code)}"${u.admin_code === state.unit ? " selected" : ""}>${esc(u.name)}</option>`).join("");
   const units = state.units.map((u) => `<tr data-code="${esc(u.admin_code)}"${u.admin_code === state.unit ? ' class="selected"' : ""}><td>${esc(u.name)}</td><td class="n">${fmt(u.planned.count, 0)}</td><td class="n">${fmt(u.planned.area_ha)}</td><td class="n">${pct(u.occupancy)}</td></tr>`);
-  document.getElementById("units-table").innerHTML = `<thead><tr><th>${esc(t("unitCol"))}</th><th>${esc(t("clustersCol"))}</th><th>${esc(t("area"))}</th><th>${esc(t("occupancyCol"))}</th></tr></thead><tbody>${units.join("")}</tbody>`;
+  document.getElementById("units-table").innerHTML = `<thead><tr><th>${esc(t("field.unit"))}</th><th>${esc(t("column.clusters"))}</th><th>${esc(t("column.area"))}</th><th>${esc(t("column.occupancy"))}</th></tr></thead><tbody>${units.join("")}</tbody>`;
   for (const tr of document.querySelectorAll("#units-table tbody tr")) {
     tr.addEventListener("click", () => selectUnit(tr.dataset.code));
   }
@@ -443,8 +352,8 @@ function renderClusterLanduse() {
   const rows = state.cluster ? state.clusterLanduse[state.cluster] : null;
   if (!rows || !rows.length) { target.innerHTML = ""; return; }
   const names = Object.fromEntries(state.landuseClasses.map((c) => [c.code, state.lang === "vi" ? c.name_vi : c.name_en]));
-  target.innerHTML = `<caption>${esc(t("landuseOf"))}</caption><tbody>` + rows.map((r) =>
-    `<tr><td>${esc(r.class_code || "–")}</td><td>${esc(r.class_code ? names[r.class_code] || "" : t("noData"))}</td><td class="n">${ha(r.area_ha)}</td><td class="n">${pct(r.share)}</td></tr>`).join("") + "</tbody>";
+  target.innerHTML = `<caption>${esc(t("map.landuse_of"))}</caption><tbody>` + rows.map((r) =>
+    `<tr><td>${esc(r.class_code || "–")}</td><td>${esc(r.class_code ? names[r.class_code] || "" : t("landuse.uncovered"))}</td><td class="n">${ha(r.area_ha)}</td><td class="n">${pct(r.share)}</td></tr>`).join("") + "</tbody>";
 }
 
 async function loadClusterLanduse(id) {
@@ -468,12 +377,11 @@ function renderDownloads() {
 
 function applyLanguage() {
   document.documentElement.lang = state.lang;
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  applyTexts();
   document.getElementById("lang-vi").classList.toggle("active", state.lang === "vi");
   document.getElementById("lang-en").classList.toggle("active", state.lang === "en");
   const province = document.getElementById("title").dataset.province;
-  document.getElementById("title").textContent = state.lang === "vi"
-    ? `Cụm công nghiệp ${province}` : `Industrial clusters of ${province}`;
+  document.getElementById("title").textContent = t("title", { province });
   legend();
   renderFigures();
   renderScenario();
@@ -504,25 +412,24 @@ function scenarioStyle(props) {
 function findingMessage(f) { return state.lang === "vi" ? f.message_vi : f.message_en; }
 
 function scenarioPopup(props) {
-  const p = I18N[state.lang].popup;
   const r = state.scenario.result;
   const horizon = r ? r.horizon : "";
-  const change = props.change ? `${t("changes")[props.change]}${props.change_year ? ` (${props.change_year})` : ""}` : t("changes").none;
+  const change = props.change ? `${t(`scenario_change.${props.change}`)}${props.change_year ? ` (${props.change_year})` : ""}` : t("scenario_change.none");
   const findings = (r ? r.findings : []).filter((f) => f.cluster_id === props.cluster_id);
-  const list = findings.length ? `<p><b>${esc(t("findingsOf"))}</b></p><ul class="popup-findings">${findings.map(
+  const list = findings.length ? `<p><b>${esc(t("findings"))}</b></p><ul class="popup-findings">${findings.map(
     (f) => `<li class="${esc(f.severity)}"><b>${esc(f.rule)}</b> ${esc(f.year ?? "")}: ${esc(findingMessage(f))}</li>`).join("")}</ul>` : "";
   return `<div class="popup"><h3>${esc(props.name)}</h3><table>
-    ${row(p.cluster_id, esc(props.cluster_id))}
-    ${row(t("change"), esc(change))}
-    ${row(`${p.area_ha} ${horizon}`, ha(props.plan_ha))}
-    ${row(`${p.established_ha} ${horizon}`, ha(props.established_ha))}
-    ${row(`${p.occupancy} ${horizon}`, pct(props.occupancy))}
+    ${row(t("field.cluster_id"), esc(props.cluster_id))}
+    ${row(t("column.change"), esc(change))}
+    ${row(`${t("field.area_ha")} ${horizon}`, ha(props.plan_ha))}
+    ${row(`${t("field.established_ha")} ${horizon}`, ha(props.established_ha))}
+    ${row(`${t("field.occupancy")} ${horizon}`, pct(props.occupancy))}
   </table>${list}</div>`;
 }
 
 function renderScenarioSelect() {
   const select = document.getElementById("scenario-select");
-  select.innerHTML = `<option value="">${esc(t("noScenario"))}</option>` + state.scenario.list.map((s) =>
+  select.innerHTML = `<option value="">${esc(t("map.no_scenario"))}</option>` + state.scenario.list.map((s) =>
     `<option value="${esc(s.id)}"${s.id === state.scenario.id ? " selected" : ""}${s.error ? ` disabled title="${esc(s.error)}"` : ""}>${esc(s.name)}</option>`).join("");
 }
 
@@ -533,23 +440,23 @@ function renderScenario() {
   const answers = document.getElementById("scenario-answers");
   const r = state.scenario.result;
   if (!state.scenario.id || !r || state.scenario.loaded !== state.scenario.id) {
-    summary.textContent = state.scenario.error || (state.scenario.id ? t("computing") : "");
+    summary.textContent = state.scenario.error || (state.scenario.id ? t("map.computing") : "");
     table.innerHTML = "";
     answers.innerHTML = "";
     return;
   }
   const errors = r.findings.filter((f) => f.severity === "error").length;
-  summary.textContent = `${r.scenario} · ${r.base_year}–${r.horizon} · ${r.changes.length} ${t("changesN")} · ${errors} ${t("errorsN")} · ${r.findings.length - errors} ${t("warningsN")}`;
-  table.innerHTML = r.findings.length ? `<thead><tr><th>${esc(t("ruleCol"))}</th><th>${esc(t("clusterCol"))}</th><th>${esc(t("yearCol"))}</th><th>${esc(t("messageCol"))}</th></tr></thead><tbody>`
-    + r.findings.map((f) => `<tr class="${esc(f.severity)}${f.cluster_id && f.cluster_id === state.scenario.focus ? " selected" : ""}" data-cluster="${esc(f.cluster_id ?? "")}"><td>${esc(f.rule)}</td><td>${esc(f.cluster_id ?? t("wholeProvince"))}</td><td>${esc(f.year ?? "")}</td><td>${esc(findingMessage(f))}</td></tr>`).join("") + "</tbody>"
-    : `<tbody><tr><td>${esc(t("noFindings"))}</td></tr></tbody>`;
+  summary.textContent = `${r.scenario} · ${r.base_year}–${r.horizon} · ${r.changes.length} ${t("map.changes_n")} · ${errors} ${t("map.errors_n")} · ${r.findings.length - errors} ${t("map.warnings_n")}`;
+  table.innerHTML = r.findings.length ? `<thead><tr><th>${esc(t("column.rule"))}</th><th>${esc(t("column.cluster"))}</th><th>${esc(t("column.year"))}</th><th>${esc(t("column.message"))}</th></tr></thead><tbody>`
+    + r.findings.map((f) => `<tr class="${esc(f.severity)}${f.cluster_id && f.cluster_id === state.scenario.focus ? " selected" : ""}" data-cluster="${esc(f.cluster_id ?? "")}"><td>${esc(f.rule)}</td><td>${esc(f.cluster_id ?? t("whole_province"))}</td><td>${esc(f.year ?? "")}</td><td>${esc(findingMessage(f))}</td></tr>`).join("") + "</tbody>"
+    : `<tbody><tr><td>${esc(t("map.no_findings"))}</td></tr></tbody>`;
   for (const tr of table.querySelectorAll("tbody tr[data-cluster]")) {
     tr.addEventListener("click", () => focusScenarioCluster(tr.dataset.cluster));
   }
   const rice = r.answers.rice_converted_ha;
-  const gates = r.answers.gate_opens.map((g) => `<tr><td>${esc(g.name || g.admin_code)}</td><td class="n">${g.year ? esc(g.year) : `${esc(t("notBy"))} ${esc(r.horizon)}`}</td></tr>`).join("");
-  answers.innerHTML = `<p>${esc(t("riceConverted"))} ${esc(r.horizon)}: <b>${rice === null ? esc(t("noData")) : ha(rice)}</b></p>`
-    + `<table class="gates"><caption>${esc(t("gateOpens"))}</caption><tbody>${gates}</tbody></table>`;
+  const gates = r.answers.gate_opens.map((g) => `<tr><td>${esc(g.name || g.admin_code)}</td><td class="n">${g.year ? esc(g.year) : esc(t("not_by", { horizon: r.horizon }))}</td></tr>`).join("");
+  answers.innerHTML = `<p>${esc(t("map.rice_converted"))} ${esc(r.horizon)}: <b>${rice === null ? esc(t("landuse.uncovered")) : ha(rice)}</b></p>`
+    + `<table class="gates"><caption>${esc(t("map.gate_opens"))}</caption><tbody>${gates}</tbody></table>`;
 }
 
 /* Zoom to a finding's cluster (the whole scenario for a province-wide finding). */
@@ -646,7 +553,14 @@ const osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
   maxZoom: 19, attribution: "© OpenStreetMap contributors",
 });
 
+/* The labels of the page (its data-i18n elements) in the language shown. */
+function applyTexts() {
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+}
+
 async function start() {
+  Object.assign(TEXTS, await getJSON("/texts"));
+  applyTexts();
   const [collections, classes] = await Promise.all([getJSON("/collections"), getJSON("/landuse/classes"), loadStats()]);
   state.landuseClasses = classes;
   if (classes.length) {

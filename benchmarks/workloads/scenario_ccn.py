@@ -29,9 +29,8 @@ def main(argv: list[str]) -> None:
                                  defaults=rule_settings(dataset.settings))
     with phases("check_scenario"):
         result = check_scenario(dataset, scenario, land_use_under=measure, lang="en")
-    report(phases, changes=len(result["changes"]), findings=len(result["findings"]),
-           years_rows=len(result["years"]),
-           rice_converted_ha=result["answers"]["rice_converted_ha"])
+    report(phases, changes=len(result.scenario.changes), findings=len(result.findings),
+           years_rows=len(result.years), rice_converted_ha=result.answers.rice_converted_ha)
 
 
 if __name__ == "__main__":

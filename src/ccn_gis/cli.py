@@ -49,19 +49,17 @@ from ccn_gis.figures import (
     province_figures,
 )
 from ccn_gis.io import load_dataset, open_store, validate_store, write_settings
-from ccn_gis.io.landuse import default_raster_path, land_use_measure, landuse_table
+from ccn_gis.io.landuse import default_raster_path, landuse_table
 from ccn_gis.io.raster import LandUseRaster
-from ccn_gis.io.scenario_file import read_scenario
+from ccn_gis.io.scenarios import check_scenario_files
 from ccn_gis.landuse import to_records
 from ccn_gis.report import landuse_report, problems_report, province_report, scoped_report
-from ccn_gis.scenario_check import check_scenario
 from ccn_gis.scenario_report import comparison_report, scenario_report
 from ccn_gis.settings import (
     AppSettings,
     Lang,
     ProvinceSettings,
     known_settings,
-    rule_settings,
     unknown_setting_message,
 )
 
@@ -257,16 +255,11 @@ def _landuse(args: argparse.Namespace, app: AppSettings) -> int:
 def _scenario(args: argparse.Namespace, app: AppSettings) -> int:
     dataset = load_dataset(app.layers)
     lang = _lang(args, app, dataset.settings)
-    measure = land_use_measure(dataset, open_store(app.layers))
-    defaults = rule_settings(dataset.settings)
     files = [args.file] if args.scenario_command == "check" else args.files
-    results = [
-        check_scenario(dataset, read_scenario(f, dataset, defaults=defaults),
-                       land_use_under=measure, lang=lang)
-        for f in files
-    ]
+    results = check_scenario_files(dataset, files, open_store(app.layers), lang=lang)
     if args.json:
-        _print_json(results[0] if args.scenario_command == "check" else results)
+        _print_json(results[0].to_json() if args.scenario_command == "check"
+                    else [r.to_json() for r in results])
     elif args.scenario_command == "check":
         print(scenario_report(results[0], lang=lang))
     else:

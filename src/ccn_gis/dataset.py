@@ -34,13 +34,17 @@ class Dataset:
     promotion_activities: pd.DataFrame
     warnings: tuple[Problem, ...] = ()
     source: str = ""
+    revision: str = ""
+    """The store's revision the layers were read at (empty when built in memory)."""
     derived: dict[Any, Any] = field(init=False, default_factory=dict, repr=False,
                                     compare=False)
-    """Figures computed from the layers, kept because the layers never change."""
+    """Figures computed from the layers, kept with them: a dataset never changes (a new
+    revision of the store is read into a new dataset), so they are keyed by its revision."""
 
 
 def build_dataset(
-    raw: Mapping[str, RawLayer | None], settings: ProvinceSettings, *, source: str = ""
+    raw: Mapping[str, RawLayer | None], settings: ProvinceSettings, *, source: str = "",
+    revision: str = "",
 ) -> Dataset:
     """Check the stored layers and return them as a :class:`Dataset`.
 
@@ -62,4 +66,5 @@ def build_dataset(
         **{name: frames[name] for name in LAYERS},
         warnings=tuple(problems),
         source=source,
+        revision=revision,
     )

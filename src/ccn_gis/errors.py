@@ -7,10 +7,8 @@ resembles, so callers may catch either (rasterio does the same).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ccn_gis.validation import Problem
+from ccn_gis.problems import Problem
 
 
 class CcnGisError(Exception):

@@ -112,6 +112,26 @@ class ScopedFigures:
         return head | self.figures.to_dict()
 
 
+@dataclass(frozen=True)
+class ProvinceFigures:
+    """The province's figures as of a date, with what names them: its name, the date
+    (``None``: every record) and the area CRS the hectares are measured in."""
+
+    province: str
+    as_of: dt.date | None
+    area_crs: str
+    figures: Figures
+
+    def to_dict(self) -> dict:
+        """Return ``{province, as_of, area_crs, …figures}`` for JSON, the date as ISO text."""
+        head = {
+            "province": self.province,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "area_crs": self.area_crs,
+        }
+        return head | self.figures.to_dict()
+
+
 _SUMS = (
     "planned_ha", "established", "established_ha", "detailed_plan", "detailed_plan_ha",
     "operating", "operating_ha", "industrial_ha", "leased_ha", "recovered_industrial_ha",
@@ -160,8 +180,11 @@ def cluster_table(dataset: Dataset, /, *, as_of: dt.date | None = None) -> pd.Da
 
     Examples
     --------
-    >>> table = cluster_table(dataset, as_of=dt.date(2020, 12, 31))  # doctest: +SKIP
-    >>> table.loc["TB-01", "established_ha"]  # doctest: +SKIP
+    >>> from ccn_gis.io import load_dataset
+    >>> dataset = load_dataset("layers/thai_binh.gpkg")
+    >>> table = cluster_table(dataset, as_of=dt.date(2020, 12, 31))
+    >>> round(float(table.loc["TB-01", "established_ha"]), 2)
+    13.57
     """
     return cluster_tables(dataset).get(dataset, as_of).copy()
 
@@ -177,9 +200,10 @@ class ClusterTables:
     """The cluster tables of one dataset, computed once per distinct table and kept in a
     bounded LRU.
 
-    The layers never change, so a table is kept; but a server asked for thousands of
-    dates must not keep thousands of tables: at most :attr:`maxsize` are kept (the least
-    recently used go first), besides the table of every record, always kept.
+    A dataset never changes (a new revision of the store is a new dataset), so a table
+    is kept; but a server asked for thousands of dates must not keep thousands of
+    tables: at most :attr:`maxsize` are kept (the least recently used go first), besides
+    the table of every record, always kept.
 
     Two dates between which no record is dated give the same table: a date is first
     brought back to the latest record date on or before it (:meth:`key`), so that
@@ -385,8 +409,9 @@ def province_figures(dataset: Dataset, /, *, as_of: dt.date | None = None) -> Fi
 
     Examples
     --------
-    >>> f = province_figures(dataset)  # doctest: +SKIP
-    >>> f.planned.count, round(f.planned.area_ha, 2)  # doctest: +SKIP
+    >>> from ccn_gis.io import load_dataset
+    >>> f = province_figures(load_dataset("layers/thai_binh.gpkg"))
+    >>> f.planned.count, round(f.planned.area_ha, 2)
     (66, 4177.97)
     """
     table = cluster_table(dataset, as_of=as_of)
@@ -445,19 +470,17 @@ def figures_json(
     """Return the figures as the JSON of ``ccn-gis stats --json`` and ``/stats``.
 
     For the province one object that adds ``province``, ``as_of`` and ``area_crs`` to
-    the figures; per unit or cluster a list of objects, each with its code and name.
+    the figures (:class:`ProvinceFigures`); per unit or cluster a list of objects, each
+    with its code and name (:class:`ScopedFigures`).
 
     Examples
     --------
-    >>> figures_json(dataset, by="province")["planned"]  # doctest: +SKIP
-    {'count': 66, 'area_ha': 4177.97...}
+    >>> from ccn_gis.io import load_dataset
+    >>> figures_json(load_dataset("layers/thai_binh.gpkg"), by="province")["planned"]
+    {'count': 66, 'area_ha': 4177.96...}
     """
     if by == "province":
-        head = {
-            "province": dataset.settings.province_name,
-            "as_of": as_of.isoformat() if as_of else None,
-            "area_crs": dataset.settings.area_crs,
-        }
-        return head | province_figures(dataset, as_of=as_of).to_dict()
+        return ProvinceFigures(dataset.settings.province_name, as_of, dataset.settings.area_crs,
+                               province_figures(dataset, as_of=as_of)).to_dict()
     scoped = figures_by_admin if by == "admin" else figures_by_cluster
     return [item.to_dict() for item in scoped(dataset, as_of=as_of)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ccn_gis.settings import Lang
+from ccn_gis.language import Lang
 
 __all__ = ["format_date", "format_number", "format_rate"]
 

@@ -1,7 +1,17 @@
 """The data model of DATA_MODEL.md: layers, fields and closed vocabularies.
 
-This module is the single place that knows layer and field names; the readers,
-the validator and the figures take their names from here.
+This module is the single place that knows layer and field names and the closed sets
+of values of fields and attributes; the readers, the validator, the figures and the
+published layers take their names from here.
+
+Most vocabularies are those of stored fields (:class:`Level`, :class:`LandUse`, …); two
+are those of attributes that the published layers compute (:mod:`ccn_gis.publish`): a
+parcel's :class:`LeaseStatus` and a cluster's :class:`ClusterStage`. "Stage" names two
+vocabularies in the data: a cluster's **stage** (:class:`ClusterStage`: planned,
+established, detailed plan, operating) is computed, the ``stage`` attribute of the
+published ``clusters``; an approved extent's stored ``stage`` field holds its
+**approval** (:class:`Approval`: establishment, detailed plan), the decision that
+approved the extent.
 """
 
 from __future__ import annotations
@@ -26,8 +36,8 @@ class _Vocabulary(str, Enum):
 
         Examples
         --------
-        >>> Stage.parse("establishment")
-        <Stage.ESTABLISHMENT: 'establishment'>
+        >>> Approval.parse("establishment")
+        <Approval.ESTABLISHMENT: 'establishment'>
         """
         try:
             return cls(value)
@@ -48,9 +58,20 @@ class ClusterKind(_Vocabulary):
     CRAFT_VILLAGE = "craft_village"
 
 
-class Stage(_Vocabulary):
+class Approval(_Vocabulary):
+    """An approved extent's approval: the decision that approved it, stored as ``stage``.
+
+    A founding (or expanding) decision, or an approved 1/500 detailed plan. Not to be
+    confused with a cluster's computed stage, :class:`ClusterStage`.
+    """
+
     ESTABLISHMENT = "establishment"
     DETAILED_PLAN = "detailed_plan"
+
+
+Stage = Approval
+"""The former name of :class:`Approval`, after the field ``approved_extents.stage``
+that holds it; kept so that code written against it keeps working."""
 
 
 class LandUse(_Vocabulary):
@@ -76,6 +97,37 @@ class Programme(_Vocabulary):
     MACHINERY_SUPPORT = "machinery_support"
     RURAL_PRODUCT_PROGRAMME = "rural_product_programme"
     CLUSTER_DETAILED_PLAN = "cluster_detailed_plan"
+
+
+class ClusterStage(_Vocabulary):
+    """A cluster's stage on a date: the furthest it has reached, what maps colour it by.
+
+    Computed (the ``stage`` attribute of the published ``clusters``), not stored: in the
+    plan, established (a founding decision), with an approved detailed plan, operating.
+    Not to be confused with an approved extent's stored ``stage`` field, the approval
+    that the extent carries (:class:`Approval`).
+
+    Examples
+    --------
+    >>> ClusterStage.values()
+    ('planned', 'established', 'detailed_plan', 'operating')
+    """
+
+    PLANNED = "planned"
+    ESTABLISHED = "established"
+    DETAILED_PLAN = "detailed_plan"
+    OPERATING = "operating"
+
+
+class LeaseStatus(_Vocabulary):
+    """A parcel's lease status: industrial and leased, industrial and free, or other land.
+
+    Computed (the ``lease_status`` attribute of the published ``parcels``), not stored.
+    """
+
+    LEASED = "leased"
+    VACANT = "vacant"
+    NOT_FOR_LEASE = "not_for_lease"
 
 
 class FieldType(str, Enum):
@@ -159,7 +211,7 @@ APPROVED_EXTENTS = LayerSpec(
     "fid",
     (
         Field("cluster_id"),
-        Field("stage", vocabulary=Stage),
+        Field("stage", vocabulary=Approval),
         Field("decision", nullable=True),
         Field("decided_on", FieldType.DATE),
     ),

@@ -2,7 +2,10 @@
 
 Every interface that hands out features (the web API, downloads, notebooks) takes
 them from :func:`layer_view`, so a cluster's area or occupancy is the same number
-everywhere and always comes from geometry.
+everywhere and always comes from geometry. The vocabularies of the computed attributes,
+:class:`~ccn_gis.model.ClusterStage` and :class:`~ccn_gis.model.LeaseStatus`, live in
+:mod:`ccn_gis.model`; this module re-exports them, and their values as :data:`STAGES`
+and :data:`LEASE_STATUSES`.
 """
 
 from __future__ import annotations
@@ -15,44 +18,57 @@ import pandas as pd
 
 from ccn_gis.dataset import Dataset
 from ccn_gis.figures import cluster_table
-from ccn_gis.model import LandUse
+from ccn_gis.model import ClusterStage, LandUse, LeaseStatus
 from ccn_gis.occupancy import rates
+from ccn_gis.texts import text
 
 
 @dataclass(frozen=True)
 class Collection:
-    """A published layer: its name, id field, titles and the field its dates filter on."""
+    """A published layer: its name, id field, titles and the field its dates filter on.
+
+    Its titles are the catalogue's ``collection.<name>`` (:mod:`ccn_gis.texts`).
+
+    Examples
+    --------
+    >>> COLLECTIONS["parcels"].title_en
+    'Land parcels'
+    """
 
     name: str
     id_field: str
-    title_vi: str
-    title_en: str
     has_geometry: bool
     date_field: str | None
+
+    @property
+    def title_vi(self) -> str:
+        """The layer's Vietnamese title."""
+        return text(f"collection.{self.name}", "vi")
+
+    @property
+    def title_en(self) -> str:
+        """The layer's English title."""
+        return text(f"collection.{self.name}", "en")
 
 
 COLLECTIONS: dict[str, Collection] = {
     c.name: c
     for c in (
-        Collection("admin_units", "code", "Đơn vị hành chính", "Administrative units", True,
-                   "valid_from"),
-        Collection("clusters", "cluster_id", "Cụm công nghiệp", "Industrial clusters", True,
-                   "operating_since"),
-        Collection("approved_extents", "extent_id", "Phạm vi được phê duyệt", "Approved extents",
-                   True, "decided_on"),
-        Collection("parcels", "parcel_id", "Lô đất", "Land parcels", True, "leased_on"),
-        Collection("promotion_activities", "activity_id", "Hoạt động khuyến công",
-                   "Industrial promotion activities", True, None),
-        Collection("projects", "project_id", "Dự án đầu tư", "Investment projects", False,
-                   "registered_on"),
+        Collection("admin_units", "code", True, "valid_from"),
+        Collection("clusters", "cluster_id", True, "operating_since"),
+        Collection("approved_extents", "extent_id", True, "decided_on"),
+        Collection("parcels", "parcel_id", True, "leased_on"),
+        Collection("promotion_activities", "activity_id", True, None),
+        Collection("projects", "project_id", False, "registered_on"),
     )
 }
 
-STAGES = ("planned", "established", "detailed_plan", "operating")
-"""A cluster's furthest stage, in order: what the maps colour clusters by."""
 
-LEASE_STATUSES = ("leased", "vacant", "not_for_lease")
-"""A parcel's lease status: industrial and leased, industrial and free, or other land."""
+STAGES: tuple[str, ...] = ClusterStage.values()
+"""The values of :class:`~ccn_gis.model.ClusterStage`, in order."""
+
+LEASE_STATUSES: tuple[str, ...] = LeaseStatus.values()
+"""The values of :class:`~ccn_gis.model.LeaseStatus`, in order."""
 
 
 def layer_view(
@@ -61,11 +77,11 @@ def layer_view(
     """Return layer ``name`` with its computed attributes, geometries in the area CRS.
 
     - every polygon layer: ``area_ha`` from geometry;
-    - ``clusters``: ``stage`` (furthest of :data:`STAGES`), ``established``,
+    - ``clusters``: ``stage`` (a :class:`ClusterStage`), ``established``,
       ``detailed_plan``, ``operating`` (booleans), ``established_ha``,
       ``detailed_plan_ha``, ``industrial_ha``, ``leased_ha``, ``occupancy`` and
       ``projects`` as of ``as_of``;
-    - ``parcels``: ``lease_status`` (one of :data:`LEASE_STATUSES`);
+    - ``parcels``: ``lease_status`` (a :class:`LeaseStatus`);
     - ``approved_extents``: ``extent_id``, the stored feature id.
 
     Raises
@@ -83,8 +99,9 @@ def layer_view(
         leased = industrial & frame["project_id"].notna()
         if as_of is not None:
             leased &= frame["leased_on"].isna() | (frame["leased_on"] <= pd.Timestamp(as_of))
-        frame["lease_status"] = np.select([leased, industrial], ["leased", "vacant"],
-                                          "not_for_lease")
+        frame["lease_status"] = np.select(
+            [leased, industrial], [LeaseStatus.LEASED.value, LeaseStatus.VACANT.value],
+            LeaseStatus.NOT_FOR_LEASE.value)
     elif name == "approved_extents":
         frame.insert(0, "extent_id", frame.index.astype(str))
     if "geometry" in frame.columns:  # the geometry column last, as desktop GIS shows it
@@ -99,8 +116,10 @@ def _with_cluster_figures(
     established = table["established"].to_numpy() > 0
     detailed = table["detailed_plan"].to_numpy() > 0
     operating = table["operating"].to_numpy() > 0
-    frame["stage"] = np.select([operating, detailed, established],
-                               ["operating", "detailed_plan", "established"], "planned")
+    frame["stage"] = np.select(  # the cluster's stage, furthest first
+        [operating, detailed, established],
+        [ClusterStage.OPERATING.value, ClusterStage.DETAILED_PLAN.value,
+         ClusterStage.ESTABLISHED.value], ClusterStage.PLANNED.value)
     frame["established"] = established
     frame["detailed_plan"] = detailed
     frame["operating"] = operating

@@ -7,7 +7,7 @@ is a finding, never an error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -22,6 +22,7 @@ from ccn_gis.formats import format_number, format_rate
 from ccn_gis.model import ClusterKind, LandUse
 from ccn_gis.projection import HA, Projection, unit_table
 from ccn_gis.scenario import ChangeKind
+from ccn_gis.settings import RuleSettings
 
 TOLERANCE_M = 0.05
 DECREE = "Nghị định 32/2024/NĐ-CP"
@@ -73,12 +74,37 @@ class Finding:
     message_vi: str
     message_en: str
 
+    def message(self, lang: str = "vi") -> str:
+        """The message in ``lang`` (``vi``, else English)."""
+        return self.message_vi if lang == "vi" else self.message_en
+
     def to_dict(self, lang: str = "vi") -> dict[str, Any]:
         """JSON-ready, with ``message`` in ``lang`` besides both languages."""
         data = asdict(self)
         data["rule"], data["severity"] = self.rule.value, self.severity.value
-        data["message"] = self.message_vi if lang == "vi" else self.message_en
+        data["message"] = self.message(lang)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """The finding read back from its :meth:`to_dict` (``message`` is left out)."""
+        return cls(Rule(data["rule"]), Severity(data["severity"]), data["cluster_id"],
+                   data["year"], data["value"], data["limit"], data["basis"],
+                   data["message_vi"], data["message_en"])
+
+
+@dataclass(frozen=True)
+class GateState:
+    """The new-cluster gate of a unit at the end of a year (Art. 8).
+
+    ``average_occupancy`` is the average the gate looks at (``None``: no established
+    cluster has industrial land); ``unleased_ha`` the unleased industrial land of the
+    unit's established clusters.
+    """
+
+    is_open: bool
+    average_occupancy: float | None
+    unleased_ha: float
 
 
 def _ha(value: float) -> float:
@@ -196,19 +222,19 @@ def _gates(dataset: Dataset, projection: Projection) -> list[Finding]:
         if change.kind in (ChangeKind.ESTABLISH, ChangeKind.ADD) and change.year:
             unit = projection.plan.at[change.cluster_id, "admin_code"]
             state = gate_state(units, unit, change.year - 1, rules)
-            if not state["open"]:
+            if not state.is_open:
                 out.append(Finding(
                     Rule.NEW_CLUSTER_GATE, Severity.ERROR, change.cluster_id, change.year,
-                    state["average_occupancy"], rules.gate_occupancy, BASIS[Rule.NEW_CLUSTER_GATE],
+                    state.average_occupancy, rules.gate_occupancy, BASIS[Rule.NEW_CLUSTER_GATE],
                     f"Chưa được thành lập cụm {change.cluster_id} năm {change.year}: các cụm hiện "
-                    f"có của đơn vị {unit} lấp đầy bình quân {_pct(state['average_occupancy'])} "
+                    f"có của đơn vị {unit} lấp đầy bình quân {_pct(state.average_occupancy)} "
                     f"(cần trên {_pct(rules.gate_occupancy)}) và còn "
-                    f"{_vn(state['unleased_ha'])} ha đất công nghiệp chưa cho thuê (cần không "
+                    f"{_vn(state.unleased_ha)} ha đất công nghiệp chưa cho thuê (cần không "
                     f"quá {_vn(rules.gate_unleased_ha)} ha)",
                     f"Cluster {change.cluster_id} may not be established in {change.year}: the "
                     f"existing clusters of unit {unit} average "
-                    f"{_en_pct(state['average_occupancy'])} occupancy (more than "
-                    f"{rules.gate_occupancy:.0%} needed) and have {state['unleased_ha']:.2f} ha "
+                    f"{_en_pct(state.average_occupancy)} occupancy (more than "
+                    f"{rules.gate_occupancy:.0%} needed) and have {state.unleased_ha:.2f} ha "
                     f"of unleased industrial land (at most {rules.gate_unleased_ha:.2f} ha)"))
         if change.kind is ChangeKind.EXPAND and change.year:
             before = rows.loc[(change.year - 1, change.cluster_id)]
@@ -234,22 +260,23 @@ def _gates(dataset: Dataset, projection: Projection) -> list[Finding]:
     return out
 
 
-def gate_state(units: pd.DataFrame, unit: str, year: int, rules: Any) -> dict[str, Any]:
+def gate_state(units: pd.DataFrame, unit: str, year: int, rules: RuleSettings) -> GateState:
     """Whether the new-cluster gate of ``unit`` is open at the end of ``year``.
 
     Open when the unit's established clusters average more than the occupancy threshold,
     or hold at most the unleased threshold of industrial land; a unit without clusters
-    has nothing to fill first and is open.
+    has nothing to fill first and is open. ``units`` is
+    :func:`~ccn_gis.projection.unit_table` indexed by ``year`` and ``admin_code``.
     """
     if (year, unit) not in units.index:
-        return {"open": True, "average_occupancy": None, "unleased_ha": 0.0}
+        return GateState(True, None, 0.0)
     row = units.loc[(year, unit)]
     average = row["average_occupancy"]
     average = None if average is None or pd.isna(average) else float(average)
     unleased = float(row["unleased_ha"])
     is_open = (average is not None and average > rules.gate_occupancy) or (
         _ha(unleased) <= rules.gate_unleased_ha)
-    return {"open": bool(is_open), "average_occupancy": average, "unleased_ha": unleased}
+    return GateState(bool(is_open), average, unleased)
 
 
 def _services_share(dataset: Dataset, projection: Projection) -> list[Finding]:

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as _PydanticValidationError
@@ -23,8 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ccn_gis.crs import DEFAULT_AREA_CRS, check_area_crs
 from ccn_gis.errors import CcnGisError, SettingsError
-
-Lang = Literal["vi", "en"]
+from ccn_gis.language import Lang
 
 MAX_TEXT = 1000
 """The longest text a setting may hold, in characters (``area_crs``, which may be WKT:

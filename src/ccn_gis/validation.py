@@ -1,6 +1,6 @@
 """Validation on load: every problem of the layers at once, by layer, feature and field.
 
-:func:`check_layers` takes the layers as stored (:class:`ccn_gis.io.store.RawLayer`)
+:func:`check_layers` takes the layers as stored (:class:`ccn_gis.stored.RawLayer`)
 and returns them normalised — typed columns, geometries in the area CRS — together
 with the list of problems found. It never modifies its input and never raises for
 bad data: bad data is what it reports.

@@ -118,7 +118,9 @@ def load_dataset(location: str | Path | LayerStore) -> Dataset:
     settings, problems = _checked_settings(store)
     if any(p.is_error for p in problems):
         raise ValidationError(problems, store.source)
-    dataset = build_dataset(_read_all(store), settings, source=store.source)
+    revision = store.revision  # before reading: a write meanwhile makes it stale, not wrong
+    dataset = build_dataset(_read_all(store), settings, source=store.source,
+                            revision=revision)
     if not problems:
         return dataset
     return dataclasses.replace(dataset, warnings=(*problems, *dataset.warnings))

@@ -33,6 +33,7 @@ from ccn_gis.io.curves import arc_positions, curve_positions, gpkg_wkb, has_arcs
 from ccn_gis.io.sqlite_file import (
     being_written,
     damaged,
+    file_revision,
     is_lock_message,
     open_readable,
     quoted,
@@ -82,6 +83,15 @@ class GeoPackageStore:
     def source(self) -> str:
         """The path of the file."""
         return str(self.path)
+
+    @property
+    def revision(self) -> str:
+        """The revision of the data this store reads: the file's as it was checked."""
+        return self._file.revision
+
+    def latest_revision(self) -> str:
+        """The revision of the file now (:func:`~ccn_gis.io.sqlite_file.file_revision`)."""
+        return file_revision(self.path)
 
     def layer_names(self) -> tuple[str, ...]:
         """Return the names of the file's layers and tables."""

@@ -25,6 +25,7 @@ Every other file is read in place, through read-only connections
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -131,9 +132,15 @@ def connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-def _identity(path: Path) -> tuple[tuple[int, int, int] | None, ...]:
-    """What changes when any program writes to the file, its ``-wal`` or its ``-journal``."""
-    found: list[tuple[int, int, int] | None] = []
+def _identity(path: Path) -> tuple[tuple[int, ...] | None, ...]:
+    """What changes when any program writes to the file, its ``-wal`` or its ``-journal``.
+
+    The inode, size and modification time of each, and the file's own change counter
+    (bytes 24–27 of an SQLite header, raised by every transaction that writes the file
+    in place): two writes within the file system's clock tick, which leave size and time
+    as they were, still differ by it.
+    """
+    found: list[tuple[int, ...] | None] = []
     for suffix in ("", "-wal", "-journal"):
         try:
             stat = _beside(path, suffix).stat()
@@ -141,7 +148,27 @@ def _identity(path: Path) -> tuple[tuple[int, int, int] | None, ...]:
             found.append(None)
         else:
             found.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    try:
+        with path.open("rb") as f:
+            header = f.read(28)
+    except OSError:
+        header = b""
+    found.append((int.from_bytes(header[24:28], "big"),) if len(header) == 28 else None)
     return tuple(found)
+
+
+def file_revision(path: Path) -> str:
+    """The revision of the file now: a short text that changes whenever any program
+    writes to it (its ``-wal`` and ``-journal`` included), and only then.
+
+    It costs three ``stat`` calls and one 28-byte read, so a server can ask on every
+    request whether the file it serves is still the one it read.
+    """
+    return _revision(_identity(path))
+
+
+def _revision(identity: tuple[tuple[int, ...] | None, ...]) -> str:
+    return hashlib.blake2b(repr(identity).encode(), digest_size=8).hexdigest()
 
 
 def _hot_journal(path: Path) -> Path | None:
@@ -177,6 +204,8 @@ class ReadableFile:
         self.path = path
         self.copied = folder is not None
         self._identity = _identity(source)
+        self.revision = _revision(self._identity)
+        """The file's :func:`file_revision` when it was checked: the data read from it."""
         self._lock = threading.Lock()
         self._connection: list[sqlite3.Connection] = []  # made on first use
         weakref.finalize(self, _release, self._connection, folder)

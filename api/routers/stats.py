@@ -1,0 +1,43 @@
+"""``GET /stats``: the figures of ``ccn-gis stats --json``, for the province, per unit or
+per cluster, as of a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from ccn_gis.figures import figures_json
+from ccn_gis_api.dependencies import ERRORS, Current, Served, dumps
+from ccn_gis_api.models import StatsFigures
+from ccn_gis_api.query import BadRequest
+
+router = APIRouter(tags=["Figures"])
+
+
+@router.get("/stats", operation_id="getStats", summary="The figures of `ccn-gis stats --json`",
+            response_model=StatsFigures | list[StatsFigures], responses=ERRORS)
+async def stats(
+    current: Current,
+    served: Served,
+    as_of: Annotated[str | None, Query(
+        pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"},
+        description="count what was decided, leased or registered by this day (YYYY-MM-DD)",
+    )] = None,
+    by: Annotated[Literal["province", "admin", "cluster"], Query(
+        description="one object for the province, or a list per unit or cluster")] = (
+        "province"),
+) -> Any:
+    """The figures, computed once per revision and question (at most so many at once),
+    and kept in a cache bounded in count and bytes."""
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError as err:
+        raise BadRequest(f"as_of={as_of!r} is not a date; write YYYY-MM-DD") from err
+    dataset = current.dataset
+    body = await current.caches["stats"].get(
+        (day, by), lambda: dumps(figures_json(dataset, as_of=day, by=by)),
+        limiter=served.limiters["computations"])
+    return Response(body, media_type="application/json")
