@@ -127,3 +127,22 @@ class StatsFigures(BaseModel):
     """The figures of ``ccn-gis stats --json`` (see DATA_MODEL.md, "Derived figures")."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class LandUseRow(BaseModel):
+    """Hectares of one land-use class in one zone (``class_code`` null: no map covers it)."""
+
+    zone_id: str
+    class_code: str | None
+    area_ha: float
+    share: float | None = Field(description="the class's share of the zone, 0 to 1")
+
+
+class LandUseClassInfo(BaseModel):
+    """One class of the land-use raster: its value, code, names and colour (the legend)."""
+
+    value: int
+    code: str
+    name_vi: str
+    name_en: str
+    colour: str

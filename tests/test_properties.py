@@ -18,6 +18,7 @@ import pytest
 import shapely
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from pyproj import CRS
 from shapely import Polygon, box
 
 from builders import AREA_CRS, C3, at, tiny_dataset, tiny_layers
@@ -34,14 +35,9 @@ ROUND_TRIP_M = 0.002
 the ellipsoidal height the shift gives is dropped on the way and the way back starts
 from height 0; that leaves up to 1.4 mm (measured on 50,000 points across Viet Nam)."""
 MEKONG_BLOCKS = (104.24, 9.35, 107.11, 11.04)
-"""EPSG:6959's area (Mekong delta blocks DBSCL 02 and 03). For the zones that overlap it,
-PROJ chooses, point by point, between EPSG:6959 and the national shift EPSG:6960, which
-are 0.8 m apart; near the edge of this area the way there and the way back choose
-differently. See :func:`test_round_trip_near_the_mekong_blocks`."""
+"""The area of EPSG:5194, a regional VN-2000 shift (Mekong delta blocks DBSCL 02 and 03)
+0.8 m away from the national one, which PROJ would choose inside it, point by point."""
 MEKONG_ZONES = ("EPSG:9207", "EPSG:9208", "EPSG:9209", "EPSG:9210")
-EDGE_DEG = 0.05
-"""Points this close (in degrees) to the edge of :data:`MEKONG_BLOCKS` are left out of
-the round trip in :data:`MEKONG_ZONES` (the band where it fails is 0.01° wide)."""
 
 
 # -- the area of the parts is the area of the whole -----------------------------------
@@ -86,16 +82,6 @@ def test_parcels_cut_by_a_grid_add_up_to_the_cluster(cluster, across, dx, dy):
 # -- reprojecting there and back returns the input ------------------------------------
 
 
-def _near_the_mekong_blocks(lon: float, lat: float) -> bool:
-    """Whether a point lies within :data:`EDGE_DEG` of the edge of :data:`MEKONG_BLOCKS`."""
-    west, south, east, north = MEKONG_BLOCKS
-    around = (west - EDGE_DEG <= lon <= east + EDGE_DEG
-              and south - EDGE_DEG <= lat <= north + EDGE_DEG)
-    deep = (west + EDGE_DEG < lon < east - EDGE_DEG
-            and south + EDGE_DEG < lat < north - EDGE_DEG)
-    return around and not deep
-
-
 def _metres_apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distance in metres between WGS84 points close to each other (a local flat Earth)."""
     lat = np.radians(shapely.get_y(a))
@@ -113,9 +99,6 @@ points_in_vietnam = st.tuples(st.floats(VIETNAM[0], VIETNAM[2]),
 def test_there_and_back_returns_the_point(zone, lonlats):
     """WGS84 → a VN-2000 TM-3 zone → WGS84, and the zone → WGS84 → the zone, bring every
     point back to within :data:`ROUND_TRIP_M`."""
-    if zone in MEKONG_ZONES:
-        lonlats = [p for p in lonlats if not _near_the_mekong_blocks(*p)]
-        assume(lonlats)
     points = shapely.points(np.array(lonlats))
     plane = transform_geometries(points, "EPSG:4326", zone)
     back = transform_geometries(plane, zone, "EPSG:4326")
@@ -124,17 +107,37 @@ def test_there_and_back_returns_the_point(zone, lonlats):
     assert shapely.distance(plane, again).max() < ROUND_TRIP_M
 
 
-@pytest.mark.xfail(strict=True, reason="PROJ chooses EPSG:6959 one way and EPSG:6960 the "
-                   "other near the edge of the Mekong delta blocks: 0.8 m off (ccn_gis.crs "
-                   "documents EPSG:6960 for every VN-2000 system)")
 @pytest.mark.parametrize("zone", MEKONG_ZONES)
 def test_round_trip_near_the_mekong_blocks(zone):
-    """A point 200 m inside the edge of the blocks comes back 0.8 m away (a known fault,
-    kept so that the day it is mended this test says so)."""
+    """A point 200 m inside the edge of the blocks comes back (PROJ left to choose took
+    the regional shift one way and the national one the other: 0.8 m off)."""
     point = shapely.points(np.array([(105.5, 11.042)]))
     back = transform_geometries(transform_geometries(point, "EPSG:4326", zone), zone,
                                 "EPSG:4326")
     assert _metres_apart(point, back).max() < ROUND_TRIP_M
+
+
+NATIONAL_TOWGS84 = ("-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,"
+                    "0.00427372,0.252906278")
+"""The national shift as DATA_MODEL.md gives it (``+towgs84``), typed here, not imported."""
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(MEKONG_ZONES),
+       st.lists(st.tuples(st.floats(MEKONG_BLOCKS[0], MEKONG_BLOCKS[2]),
+                          st.floats(MEKONG_BLOCKS[1], MEKONG_BLOCKS[3])),
+                min_size=1, max_size=20))
+def test_the_national_shift_is_used_in_the_mekong_delta_too(zone, lonlats):
+    """Inside the Mekong blocks, as everywhere, WGS84 → VN-2000 is the national 7-parameter
+    shift of DATA_MODEL.md (to 1 mm), not PROJ's regional one."""
+    tm3 = CRS.from_user_input(zone).to_dict()
+    with_shift = CRS.from_proj4(
+        f"+proj=tmerc +lat_0=0 +lon_0={tm3['lon_0']} +k=0.9999 +x_0=500000 +y_0=0 "
+        f"+ellps=WGS84 +towgs84={NATIONAL_TOWGS84} +units=m +no_defs")
+    points = shapely.points(np.array(lonlats))
+    expected = transform_geometries(points, "EPSG:4326", with_shift)
+    assert shapely.distance(transform_geometries(points, "EPSG:4326", zone),
+                            expected).max() < 0.001
 
 
 # -- occupancy is a share, or has no value ---------------------------------------------

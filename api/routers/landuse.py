@@ -13,11 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ccn_gis_api.dependencies import Current, Served
 from ccn_gis_api.etag import TILE_CACHE
 from ccn_gis_api.landuse import MAX_ZOOM, PROBLEMS, Source
+from ccn_gis_api.models import LandUseClassInfo, LandUseRow
 
 router = APIRouter(tags=["Land use"])
 
 
-@router.get("/landuse", operation_id="getLandUse",
+@router.get("/landuse", operation_id="getLandUse", response_model=list[LandUseRow],
             summary="Hectares of each land-use class in every zone", responses=PROBLEMS)
 async def landuse(
     current: Current, served: Served,
@@ -35,6 +36,7 @@ async def landuse(
 
 
 @router.get("/landuse/classes", operation_id="getLandUseClasses",
+            response_model=list[LandUseClassInfo],
             summary="The land-use classes with their names and colours (the legend)")
 def classes(current: Current) -> Any:
     """The raster's classes (none without a raster)."""
@@ -46,6 +48,7 @@ def classes(current: Current) -> Any:
 
 @router.get("/landuse/tiles/{z}/{x}/{y}.png", operation_id="getLandUseTile",
             summary="A map tile (XYZ, Web Mercator) of the land-use raster",
+            response_class=Response,
             responses={200: {"content": {"image/png": {}}}, **PROBLEMS})
 async def tile(
     current: Current, served: Served,

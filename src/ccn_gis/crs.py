@@ -3,7 +3,8 @@
 VN-2000 ↔ WGS84 uses the shift of Decision 05/2007/QĐ-BTNMT (EPSG:6960). PROJ knows
 it for every EPSG-coded VN-2000 system, but a ``.prj`` written by some desktop tools
 describes VN-2000 without any shift; :func:`resolve_crs` puts the shift back so that
-no feature is silently moved by about 220 m.
+no feature is silently moved by about 220 m. Where PROJ also knows a regional shift (the
+Mekong delta blocks), the national one is still the one used (:func:`transformer`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
+from pyproj.transformer import TransformerGroup
 from pyproj.exceptions import CRSError as _PyprojCRSError
 
 from ccn_gis.errors import CrsError
@@ -83,12 +85,42 @@ def _with_vn2000_shift(crs: CRS) -> CRS:
     return CRS.from_proj4(f"{proj4.replace('+type=crs', '').strip()} +towgs84={towgs84}")
 
 
+NATIONAL_SHIFT = 6960
+"""EPSG code of the national VN-2000 → WGS84 shift (Decision 05/2007/QĐ-BTNMT)."""
+
+
+def _shifts(operation: Any) -> set[int]:
+    """The EPSG codes of the datum transformations in a coordinate operation's JSON."""
+    found: set[int] = set()
+    if isinstance(operation, dict):
+        ident = operation.get("id") or {}
+        if operation.get("type") == "Transformation" and ident.get("authority") in (
+                "EPSG", "INVERSE(EPSG)"):  # the way back is the same shift
+            found.add(int(ident["code"]))
+        for value in operation.values():
+            found |= _shifts(value)
+    elif isinstance(operation, list):
+        for value in operation:
+            found |= _shifts(value)
+    return found
+
+
 @lru_cache(maxsize=64)
 def _transformer(src_wkt: str, dst_wkt: str) -> Transformer:
+    """The transformer between two systems; between VN-2000 and another datum always
+    through the national shift, everywhere in Viet Nam.
+
+    Left to choose, PROJ takes a regional shift (EPSG:5194, the Mekong delta blocks DBSCL
+    02 and 03) for points inside its area and the national one elsewhere: features there
+    would move by about 0.8 m, and a round trip across the blocks' edge would not return.
+    """
+    src, dst = CRS.from_wkt(src_wkt), CRS.from_wkt(dst_wkt)
     try:
-        return Transformer.from_crs(
-            CRS.from_wkt(src_wkt), CRS.from_wkt(dst_wkt), always_xy=True, only_best=True
-        )
+        candidates = TransformerGroup(src, dst, always_xy=True).transformers
+        national = [t for t in candidates if NATIONAL_SHIFT in _shifts(t.to_json_dict())]
+        if national and len(national) < len(candidates):
+            return national[0]
+        return Transformer.from_crs(src, dst, always_xy=True, only_best=True)
     except _PyprojCRSError as err:  # the best operation's grid or parameters are missing
         raise CrsError(f"no accurate transformation between the two systems: {err}") from err
 
