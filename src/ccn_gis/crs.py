@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
-from pyproj.transformer import TransformerGroup
 from pyproj.exceptions import CRSError as _PyprojCRSError
+from pyproj.transformer import TransformerGroup
 
 from ccn_gis.errors import CrsError
 
