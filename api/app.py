@@ -5,7 +5,7 @@ read and checked, revision after revision), the middleware, the static files and
 router per concern (:mod:`ccn_gis_api.routers`). Heavy work is bounded
 (:mod:`ccn_gis_api.limits`, numbers in ``app.state.limits``); every answer carries
 security headers and an ETag keyed by the revision served, HEAD and OPTIONS work on every
-GET route (:mod:`ccn_gis_api.etag`), and an unexpected error is a 500 problem
+GET route (:mod:`ccn_gis_api.middleware`), and an unexpected error is a 500 problem
 (:mod:`ccn_gis_api.errors`).
 """
 
@@ -24,14 +24,14 @@ from ccn_gis.settings import AppSettings
 from ccn_gis.texts import text
 from ccn_gis_api import html
 from ccn_gis_api.errors import install_error_handlers
-from ccn_gis_api.etag import (
+from ccn_gis_api.limits import Limits
+from ccn_gis_api.middleware import (
     ETagMiddleware,
     MethodsMiddleware,
     SecurityHeadersMiddleware,
     served_routes,
 )
-from ccn_gis_api.etag import content_security_policy as policy
-from ccn_gis_api.limits import Limits
+from ccn_gis_api.middleware import content_security_policy as policy
 from ccn_gis_api.openapi import downgrade_to_openapi_30
 from ccn_gis_api.routers import (
     capabilities,

@@ -27,8 +27,8 @@ from ccn_gis.errors import (
     UnknownValueError,
 )
 from ccn_gis.scenario import ScenarioError
-from ccn_gis_api.etag import ASGIApp, Message, Receive, Scope, Send
 from ccn_gis_api.limits import Busy
+from ccn_gis_api.middleware import ASGIApp, Message, Receive, Scope, Send
 from ccn_gis_api.query import BadRequest
 
 log = logging.getLogger("ccn_gis_api")

@@ -130,7 +130,7 @@ class StatsFigures(BaseModel):
 
 
 class LandUseRow(BaseModel):
-    """Hectares of one land-use class in one zone (``class_code`` null: no map covers it)."""
+    """Hectares of one land-use class in one zone (no ``class_code``: land no map covers)."""
 
     zone_id: str
     class_code: str | None

@@ -260,6 +260,7 @@ def test_a_computation_may_run_in_a_given_executor():
 
 
 # ------------------------------------------------------------------ figures, bounded
+@pytest.mark.slow  # a storm of requests or checks: seconds of real work
 def test_dates_between_two_records_share_one_cluster_table():
     dataset = load_dataset(SAMPLE)
     tables = cluster_tables(dataset)
@@ -296,6 +297,7 @@ def test_stats_for_many_dates_keep_bounded_caches(bounded_app):
         orjson.loads(dumps(figures_json(dataset, as_of=day, by="cluster"))))
 
 
+@pytest.mark.slow  # a storm of requests or checks: seconds of real work
 def test_concurrent_first_time_stats_are_bounded_and_shared(bounded_app, monkeypatch):
     running = []
     most = [0]

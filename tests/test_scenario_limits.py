@@ -164,6 +164,7 @@ def test_merge_keys_in_a_posted_scenario(client):
         {"kind": "establish", "cluster_id": "TB-47", "year": 2026}]
 
 
+@pytest.mark.slow  # a storm of requests or checks: seconds of real work
 def test_many_overlapping_additions_give_a_bounded_answer(client):
     response = post(client, overlapping_additions(500))
     assert response.status_code == 200, response.text
@@ -175,6 +176,7 @@ def test_many_overlapping_additions_give_a_bounded_answer(client):
     assert len(response.content) < 5_000_000
 
 
+@pytest.mark.slow  # a storm of requests or checks: seconds of real work
 def test_the_deadline_gives_422_and_the_next_request_is_served():
     """The stopped check gives its slot back: with one check allowed at a time, the next
     ones are checked (or stopped in their turn), never refused as busy."""

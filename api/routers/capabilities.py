@@ -24,7 +24,7 @@ from ccn_gis_api.dependencies import (
     url,
     wants_html,
 )
-from ccn_gis_api.etag import MAP_SCRIPTS, content_security_policy
+from ccn_gis_api.middleware import MAP_SCRIPTS, content_security_policy
 from ccn_gis_api.models import Conformance, Landing
 
 router = APIRouter()

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis_api.dependencies import Current, Served
-from ccn_gis_api.etag import TILE_CACHE
 from ccn_gis_api.landuse import MAX_ZOOM, PROBLEMS, Source
+from ccn_gis_api.middleware import TILE_CACHE
 from ccn_gis_api.models import LandUseClassInfo, LandUseRow
 
 router = APIRouter(tags=["Land use"])

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis_api.dependencies import Current, Served
-from ccn_gis_api.etag import TILE_CACHE
+from ccn_gis_api.middleware import TILE_CACHE
 from ccn_gis_api.models import TileSet, TileSets
 from ccn_gis_api.query import CRS84, BadRequest
 from ccn_gis_api.service import Snapshot

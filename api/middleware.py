@@ -1,12 +1,12 @@
 """HTTP plumbing as ASGI middleware: cache validators, HEAD and OPTIONS, security headers.
 
 - :class:`ETagMiddleware`: every GET answer carries an ETag, and a matching
-  If-None-Match gets 304. The app serves layers that do not change while it runs, so an
-  answer depends only on the data's version, the URL (with the Host it was asked on:
-  links are absolute) and the headers it negotiates on (Accept, Accept-Encoding): the
-  tag is a hash of those, known before the answer is computed. The same middleware sets
-  ``Cache-Control`` and ``Vary`` (:func:`cache_policy`), so that a 304 carries what the
-  200 would.
+  If-None-Match gets 304. An answer depends only on the revision of the layers served
+  (:mod:`ccn_gis_api.service`: a new revision, new tags), the URL (with the Host it was
+  asked on: links are absolute) and the headers it negotiates on (Accept,
+  Accept-Encoding): the tag is a hash of those, known before the answer is computed.
+  The same middleware sets ``Cache-Control`` and ``Vary`` (:func:`cache_policy`), so that
+  a 304 carries what the 200 would.
 - :class:`MethodsMiddleware`: HEAD is a GET without its body; OPTIONS answers 204 with
   the methods of the path in ``Allow``.
 - :class:`SecurityHeadersMiddleware`: ``nosniff``, no framing, same-origin referrers and
