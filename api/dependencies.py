@@ -17,9 +17,18 @@ import orjson
 from fastapi import Depends, Path, Query, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ccn_gis.language import Lang
 from ccn_gis_api.catalog import ServedCollection
 from ccn_gis_api.models import Problem
-from ccn_gis_api.query import Bounds, parse_bbox, parse_datetime
+from ccn_gis_api.query import (
+    DOWNLOAD_PARAMETERS,
+    Bounds,
+    check_crs_params,
+    parse_bbox,
+    parse_datetime,
+    split_filters,
+)
+from ccn_gis_api.scenario_models import LangQuery
 from ccn_gis_api.service import Service, Snapshot
 
 GEOJSON = "application/geo+json"
@@ -85,6 +94,34 @@ async def interval(datetime: Annotated[str | None, Query(
 
 Box = Annotated[Bounds | None, Depends(bbox)]
 Interval = Annotated[Any, Depends(interval)]
+
+
+async def item_filters(request: Request, c: Collection) -> dict[str, str]:
+    """The equality filters on fields of an ``/items`` request (every other parameter);
+    400 for a ``crs`` or ``bbox-crs`` other than CRS84."""
+    params = dict(request.query_params)
+    check_crs_params(params)
+    return split_filters(params, c.frame.columns)
+
+
+async def download_filters(request: Request, c: Collection) -> dict[str, str]:
+    """The equality filters on fields of a download (``format`` and ``crs`` are its own);
+    400 for a ``bbox-crs`` other than CRS84."""
+    params = dict(request.query_params)
+    check_crs_params({"bbox-crs": params["bbox-crs"]} if "bbox-crs" in params else {})
+    return split_filters(params, c.frame.columns, parameters=DOWNLOAD_PARAMETERS)
+
+
+ItemFilters = Annotated[dict[str, str], Depends(item_filters)]
+DownloadFilters = Annotated[dict[str, str], Depends(download_filters)]
+
+
+async def language(current: Current, lang: LangQuery = None) -> Lang:
+    """The language asked for, else the province's."""
+    return lang or current.dataset.settings.lang
+
+
+Language = Annotated[Lang, Depends(language)]
 
 
 def wants_html(request: Request, f: str | None) -> bool:

@@ -25,16 +25,16 @@ from starlette.types import Receive, Scope, Send
 from ccn_gis.io.export import FORMATS, ExportFile, ExportFormat, export_filename, write_export
 from ccn_gis.publish import layer_view
 from ccn_gis_api.catalog import ServedCollection
-from ccn_gis_api.dependencies import ERRORS, BboxQuery, Collection, Current, Served, dumps
-from ccn_gis_api.query import (
-    DOWNLOAD_PARAMETERS,
-    BadRequest,
-    check_crs_params,
-    parse_bbox,
-    parse_datetime,
-    select,
-    split_filters,
+from ccn_gis_api.dependencies import (
+    ERRORS,
+    BboxQuery,
+    Collection,
+    Current,
+    DownloadFilters,
+    Served,
+    dumps,
 )
+from ccn_gis_api.query import BadRequest, parse_bbox, parse_datetime, select
 
 router = APIRouter(tags=["Downloads"])
 
@@ -53,6 +53,7 @@ FILE_CHUNK = 1 << 20  # bytes read at a time from a written download
 )
 async def download(
     request: Request, current: Current, served: Served, c: Collection,
+    filters: DownloadFilters,
     format: Annotated[ExportFormat, Query(description="geojson, gpkg, shp, kml or csv")],
     crs: Annotated[str, Query(description="EPSG:4326 or the VN-2000 area CRS")] = (
         "EPSG:4326"),
@@ -61,10 +62,7 @@ async def download(
 ) -> Response:
     """The features that match the filters, as a file to save."""
     dataset = current.dataset
-    params = dict(request.query_params)
-    check_crs_params({"bbox-crs": params["bbox-crs"]} if "bbox-crs" in params else {})
     box, interval = parse_bbox(bbox), parse_datetime(datetime)
-    filters = split_filters(params, c.frame.columns, parameters=DOWNLOAD_PARAMETERS)
     area_crs = dataset.settings.area_crs
     if crs not in ("EPSG:4326", area_crs):
         raise BadRequest(f"crs={crs!r}: use EPSG:4326 (WGS84) or {area_crs} (VN-2000)")

@@ -29,19 +29,13 @@ from ccn_gis_api.dependencies import (
     Current,
     FormatQuery,
     Interval,
+    ItemFilters,
     dumps,
     url,
     wants_html,
 )
 from ccn_gis_api.models import CollectionInfo, Collections, Feature, FeatureCollection
-from ccn_gis_api.query import (
-    CRS84,
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    check_crs_params,
-    select,
-    split_filters,
-)
+from ccn_gis_api.query import CRS84, DEFAULT_LIMIT, MAX_LIMIT, select
 from ccn_gis_api.service import Snapshot
 from ccn_gis_api.tiles import TILESETS_VECTOR
 
@@ -148,6 +142,7 @@ def items(
     c: Collection,
     box: Box,
     interval: Interval,
+    filters: ItemFilters,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Features per page")] = (
         DEFAULT_LIMIT),
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Features to skip")] = 0,
@@ -155,9 +150,7 @@ def items(
 ) -> Response:
     """A page of the features that match the filters, with links to the pages around."""
     params = dict(request.query_params)
-    check_crs_params(params)
-    positions = select(c, bbox=box, interval=interval,
-                       filters=split_filters(params, c.frame.columns))
+    positions = select(c, bbox=box, interval=interval, filters=filters)
     page_positions = positions[offset:offset + limit]
     matched, returned = len(positions), len(page_positions)
     path = f"/collections/{c.name}/items"

@@ -11,12 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ccn_gis_api.dependencies import GEOJSON, Current, Served
+from ccn_gis_api.dependencies import GEOJSON, Current, Language, Served
 from ccn_gis_api.scenario_models import (
     ERRORS,
     REQUEST_BODY,
     TOO_LARGE,
-    LangQuery,
     ScenarioCheck,
     ScenarioClusters,
     ScenarioId,
@@ -54,11 +53,10 @@ def scenarios(current: Current) -> Any:
              "be inline GeoJSON; a malformed scenario is a 400 naming the line.",
              openapi_extra={"requestBody": REQUEST_BODY}, responses={**ERRORS, **TOO_LARGE})
 async def check_posted(request: Request, current: Current, served: Served,
-                       lang: LangQuery = None) -> Response:
+                       chosen: Language) -> Response:
     """The posted scenario checked against the revision served."""
     book = current.scenarios
     body = await posted_body(request, most=served.limits.scenario_body_bytes)
-    chosen = book.language(lang)
 
     def job() -> bytes:
         scenario = read_posted(body, book.dataset, defaults=book.defaults)
@@ -79,10 +77,9 @@ async def check_posted(request: Request, current: Current, served: Served,
             description="The same JSON as `ccn-gis scenario check --json`.",
             responses={**ERRORS, 503: TOO_LARGE[503]})
 async def scenario(current: Current, served: Served, scenario_id: ScenarioId,
-                   lang: LangQuery = None) -> Response:
+                   lang: Language) -> Response:
     """Example ``scenario_id`` checked (once per revision and language, then kept)."""
-    book = current.scenarios
-    return Response(await _answer(served, book, scenario_id, book.language(lang)),
+    return Response(await _answer(served, current.scenarios, scenario_id, lang),
                     media_type="application/json")
 
 
