@@ -1,6 +1,6 @@
 """The data of a layers file, read and computed by the library as the command line does.
 
-The GeoPackage is loaded and checked once per file version
+The GeoPackage is loaded and checked once per revision
 (:func:`ccn_gis.io.load_dataset`); layers are :func:`ccn_gis.publish.layer_view`
 transformed to WGS84, figures :func:`ccn_gis.figures.figures_json`, land use
 :func:`ccn_gis.io.landuse.landuse_table` and scenarios
@@ -29,6 +29,7 @@ from ccn_gis.io.landuse import default_raster_path, landuse_table
 from ccn_gis.io.raster import LandUseRaster
 from ccn_gis.io.scenario_file import load_yaml
 from ccn_gis.io.scenarios import check_scenario_file, read_province_scenario
+from ccn_gis.io.sqlite_file import file_revision
 from ccn_gis.language import Lang
 from ccn_gis.notebook.raster import LandUseImage, landuse_raster_path, render_landuse
 from ccn_gis.notebook.scenarios import scenario_id
@@ -54,13 +55,11 @@ class LocalSource:
 
     @cached_property
     def dataset(self) -> Dataset:
-        """The checked layers, read once per file version."""
+        """The checked layers, read once per revision of the file (its store's)."""
         path = Path(self.layers if self.layers is not None else AppSettings().layers).resolve()
-        try:
-            version = path.stat().st_mtime_ns
-        except OSError:
+        if not path.is_file():
             return load_dataset(path)  # raises the library's DataSourceError
-        return _load_cached(str(path), version)
+        return _load_cached(str(path), file_revision(path))
 
     def layer(self, name: str, /, *, where: Mapping[str, Any],
               page_size: int) -> gpd.GeoDataFrame:
@@ -182,5 +181,5 @@ def _scenario_json(checked: CheckedScenario) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4)
-def _load_cached(path: str, version: int) -> Dataset:
+def _load_cached(path: str, revision: str) -> Dataset:
     return load_dataset(path)
