@@ -1,0 +1,365 @@
+"""Writing the register: a change set into the GeoPackage, checked, with its history.
+
+:func:`write_changes` is the one way ccn-gis changes layers. Under SQLite's write lock
+(``BEGIN IMMEDIATE``: no other program writes meanwhile, readers keep reading the old
+state) it reads the layers as stored, applies the change set in memory
+(:func:`ccn_gis.edits.apply_changes`), checks the layers that result with the same checks
+as a file on load (:func:`ccn_gis.validation.check_layers`), and only when they pass
+writes the edited rows and one history row per edit, and commits. A write that fails,
+is refused or is cut short (the process killed, the power lost) leaves the file as it
+was: SQLite rolls an unfinished transaction back when the file is next opened.
+
+The history is the table ``ccn_history`` of the same GeoPackage (an attribute table in
+``gpkg_contents``), so it travels with the data; QGIS shows it as a table. One row per
+edit: the change set's number, when (UTC), who, the note, the layer, the feature, the
+operation and the stored values before and after as JSON (geometries as WKB in hex, in
+the layer's CRS: exact).
+
+Geometries are written as GeoPackage binary (the standard header with its envelope,
+then ISO WKB) in the layer's declared type (a polygon in a MultiPolygon layer is stored
+as a one-part MultiPolygon). The R-tree triggers GDAL and QGIS put on a layer call
+``ST_IsEmpty``, ``ST_MinX`` … which plain SQLite lacks: they are given to the
+connection here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import struct
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from ccn_gis.edits import Applied, ChangeSet, Operation, apply_changes
+from ccn_gis.errors import DataSourceError, ValidationError
+from ccn_gis.io.curves import gpkg_wkb
+from ccn_gis.io.gpkg import GeoPackageStore
+from ccn_gis.io.sqlite_file import file_revision, quoted
+from ccn_gis.model import LAYERS
+from ccn_gis.settings import ProvinceSettings
+from ccn_gis.stored import RawLayer
+from ccn_gis.validation import check_layers
+
+HISTORY_TABLE = "ccn_history"
+"""The register's history, a table of the GeoPackage itself."""
+WRITE_TIMEOUT = 5.0
+"""Seconds to wait for another program's write to finish before refusing."""
+
+_HISTORY_SCHEMA = (
+    f'CREATE TABLE "{HISTORY_TABLE}" ('
+    '"fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
+    '"change_id" INTEGER NOT NULL, "recorded_at" TEXT NOT NULL, "user_name" TEXT NOT NULL, '
+    '"note" TEXT, "layer" TEXT NOT NULL, "feature_id" TEXT, "feature_fid" INTEGER, '
+    '"operation" TEXT NOT NULL, "before" TEXT, "after" TEXT, '
+    '"source" TEXT NOT NULL DEFAULT \'ccn-gis\')'
+)
+
+
+class RefusedChange(ValidationError):
+    """The layers after a change set break the data model; nothing was written.
+    ``problems`` are those of the edited features (layer, feature, field, what to do)."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """A change set written: its number in the history, when, and the revision it made."""
+
+    change_id: int
+    recorded_at: str
+    revision: str
+    applied: tuple[Applied, ...]
+
+
+def write_changes(path: str | Path, changes: ChangeSet, *, user: str,
+                  timeout: float = WRITE_TIMEOUT) -> Written:
+    """Apply ``changes`` to the GeoPackage at ``path``, all or nothing, as ``user``.
+
+    Raises
+    ------
+    EditError
+        When an edit names an unknown layer, field or feature; nothing is written.
+    RefusedChange
+        When the layers after the change would not pass the checks on load; the problems
+        name the edited features. Nothing is written.
+    DataSourceError
+        When the file cannot be written (read-only, damaged, another program holding
+        the write lock for longer than ``timeout``); nothing is written.
+    """
+    path = Path(path)
+    recorded_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with _writing(path, timeout) as con:
+        store = GeoPackageStore(path)
+        names = set(store.layer_names())
+        raw: dict[str, RawLayer | None] = {
+            name: store.read_layer(name) if name in names else None for name in LAYERS}
+        settings = ProvinceSettings.from_table(store.read_settings())
+        after, applied = apply_changes(raw, changes)
+        _refuse_if_broken(raw, after, applied, settings, path)
+        for done in applied:
+            _write_row(con, after, done)
+        change_id = _record(con, changes, applied, user=user, recorded_at=recorded_at)
+        _touch(con, {done.layer for done in applied} | {HISTORY_TABLE})
+    return Written(change_id, recorded_at, file_revision(path), tuple(applied))
+
+
+def read_history(path: str | Path, *, layer: str | None = None,
+                 feature_id: str | None = None, since: int = 0,
+                 limit: int = 1_000) -> list[dict[str, Any]]:
+    """The history rows after change ``since``, oldest first (none when there is no
+    history yet), those of one layer or feature when given."""
+    con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master")}
+        if HISTORY_TABLE not in tables:
+            return []
+        sql = (f"SELECT change_id, recorded_at, user_name, note, layer, feature_id, "  # safe:
+               f"operation, before, after, source FROM {quoted(HISTORY_TABLE)} "  # constant
+               "WHERE change_id > ? AND (? IS NULL OR layer = ?) "
+               "AND (? IS NULL OR feature_id = ?) ORDER BY fid LIMIT ?")
+        rows = con.execute(sql, (since, layer, layer, feature_id, feature_id, limit))
+        keys = ("change_id", "recorded_at", "user", "note", "layer", "feature_id",
+                "operation", "before", "after", "source")
+        out = []
+        for row in rows:
+            entry = dict(zip(keys, row, strict=True))
+            for side in ("before", "after"):
+                entry[side] = None if entry[side] is None else json.loads(entry[side])
+            out.append(entry)
+        return out
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------------------ checks
+def _refuse_if_broken(before: Mapping[str, RawLayer | None],
+                      after: Mapping[str, RawLayer | None], applied: list[Applied],
+                      settings: ProvinceSettings, path: Path) -> None:
+    """Raise :class:`RefusedChange` with the errors the change brings.
+
+    The layers before the change were served, so they passed; an error found after it
+    that was not there before is the change's (a parcel now outside its cluster, a
+    project naming a cluster just deleted…).
+    """
+    _, found = check_layers(after, settings.area_crs)
+    errors = [p for p in found if p.is_error]
+    if not errors:
+        return
+    _, earlier = check_layers(before, settings.area_crs)
+    known = {str(p) for p in earlier if p.is_error}
+    new = [p for p in errors if str(p) not in known]
+    if new:
+        raise RefusedChange(new, str(path))
+
+
+# ------------------------------------------------------------------------------ writing
+@contextmanager
+def _writing(path: Path, timeout: float) -> Iterator[sqlite3.Connection]:
+    """A connection holding the file's write lock, committed when the block ends well,
+    rolled back when it raises."""
+    if not path.is_file():
+        raise DataSourceError(f"{path}: no such file; give the GeoPackage with --layers PATH "
+                              "or the CCN_GIS_LAYERS environment variable")
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True,
+                              timeout=timeout, isolation_level=None)
+    except sqlite3.Error as err:
+        raise _failure(path, err, timeout) from err
+    _add_geometry_functions(con)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        damage = [str(row[0]) for row in con.execute("PRAGMA quick_check(1)")]
+        if damage != ["ok"]:
+            raise DataSourceError(f"{path}: the file is damaged ({damage[0] if damage else '?'}"
+                                  "); nothing was changed. Restore it from a backup")
+        yield con
+        con.execute("COMMIT")
+    except sqlite3.Error as err:
+        _rollback(con)
+        raise _failure(path, err, timeout) from err
+    except BaseException:
+        _rollback(con)
+        raise
+    finally:
+        con.close()
+
+
+def _rollback(con: sqlite3.Connection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except sqlite3.Error:  # no transaction open (it failed to begin)
+        pass
+
+
+def _failure(path: Path, err: sqlite3.Error, timeout: float) -> DataSourceError:
+    name = f"{getattr(err, 'sqlite_errorname', '')} {err}".lower()
+    if "busy" in name or "locked" in name:
+        return DataSourceError(
+            f"{path}: the file is being written by another program (QGIS, another ccn-gis?), "
+            f"still after {timeout:g} s; nothing was changed. Try again when it has "
+            "finished, or close the layers' editing session there")
+    if "readonly" in name or "cantopen" in name or "unable to open" in name:
+        return DataSourceError(
+            f"{path}: the file is read-only, or its folder is (SQLite writes a journal "
+            f"beside it) ({err}); nothing was changed. Make both writable")
+    if "full" in name:
+        return DataSourceError(f"{path}: the disk is full ({err}); nothing was changed. "
+                               "Free some space and try again")
+    return DataSourceError(f"{path}: the change could not be written ({err}); nothing was "
+                           "changed")
+
+
+def _layer_schema(con: sqlite3.Connection, layer: str) -> tuple[str, str | None, int, str]:
+    """The layer's primary key, geometry column, its SRS id and declared type."""
+    columns = con.execute(f"PRAGMA table_info({quoted(layer)})").fetchall()  # safe: quoted
+    key = next((str(c[1]) for c in columns if c[5] == 1), "fid")
+    geometry = con.execute(
+        "SELECT column_name, srs_id, geometry_type_name FROM gpkg_geometry_columns "
+        "WHERE lower(table_name) = lower(?)", (layer,)).fetchone()
+    if geometry is None:
+        return key, None, 0, ""
+    return key, str(geometry[0]), int(geometry[1]), str(geometry[2]).upper()
+
+
+def _write_row(con: sqlite3.Connection, after: Mapping[str, RawLayer | None],
+               done: Applied) -> None:
+    """Write one applied edit's row (or delete it), keyed by its feature id."""
+    table = quoted(done.layer)  # safe: identifiers of the file's own schema, quoted
+    key, geometry_column, srs_id, declared = _layer_schema(con, done.layer)
+    if done.operation is Operation.DELETE:
+        con.execute(f"DELETE FROM {table} WHERE {quoted(key)} = ?", (done.fid,))
+        return
+    layer = after[done.layer]
+    assert layer is not None
+    row = layer.frame.loc[done.fid]
+    shape = done.geometry_column  # the frame's geometry; stored in ``geometry_column``
+    columns = [c for c in layer.frame.columns if c != shape]
+    if done.operation is Operation.UPDATE and done.before is not None and done.after is not None:
+        columns = [c for c in columns if done.before.get(c) != done.after.get(c)]
+    values: dict[str, Any] = {c: _sql_value(row[c]) for c in columns}
+    if geometry_column is not None and shape is not None and (
+            done.before is None or done.after is None
+            or done.before.get(shape) != done.after.get(shape)):
+        values[geometry_column] = _gpkg_blob(row[shape], srs_id, declared)
+    if done.operation is Operation.CREATE:
+        names = [key, *values]
+        marks = ", ".join("?" for _ in names)
+        con.execute(f"INSERT INTO {table} ({', '.join(quoted(n) for n in names)}) "
+                    f"VALUES ({marks})", (done.fid, *values.values()))
+        return
+    if not values:
+        return
+    assignments = ", ".join(f"{quoted(c)} = ?" for c in values)
+    con.execute(f"UPDATE {table} SET {assignments} WHERE {quoted(key)} = ?",
+                (*values.values(), done.fid))
+
+
+def _record(con: sqlite3.Connection, changes: ChangeSet, applied: list[Applied], *,
+            user: str, recorded_at: str) -> int:
+    """Append the history rows of one change set; return its number."""
+    tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    history = quoted(HISTORY_TABLE)  # safe: a constant, quoted
+    if HISTORY_TABLE not in tables:
+        con.execute(_HISTORY_SCHEMA)
+        con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
+                    "description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
+                    (HISTORY_TABLE, HISTORY_TABLE,
+                     "Lịch sử thay đổi sổ cụm công nghiệp (history of the register)",
+                     recorded_at))
+    change_id = int(con.execute(
+        f"SELECT COALESCE(MAX(change_id), 0) + 1 FROM {history}").fetchone()[0])
+    con.executemany(
+        f"INSERT INTO {history} (change_id, recorded_at, user_name, note, layer, feature_id, "
+        "feature_fid, operation, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(change_id, recorded_at, user, changes.note or None, d.layer, d.feature_id, d.fid,
+          d.operation.value, _json(d.before), _json(d.after)) for d in applied])
+    return change_id
+
+
+def _touch(con: sqlite3.Connection, layers: set[str]) -> None:
+    """Record the change time of the layers written, as GDAL does."""
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    con.executemany("UPDATE gpkg_contents SET last_change = ? WHERE lower(table_name) = "
+                    "lower(?)", [(now, layer) for layer in sorted(layers)])
+
+
+def _json(row: Mapping[str, Any] | None) -> str | None:
+    return None if row is None else json.dumps(row, ensure_ascii=False, allow_nan=False)
+
+
+def _sql_value(value: Any) -> Any:
+    """A frame's value as SQLite stores it in a GeoPackage column."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        if value.time() == dt.time() and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    return value
+
+
+# ---------------------------------------------------------------- GeoPackage geometries
+_GPKG_FLAGS_LE_XY = 0b0000_0011  # little-endian, an xy envelope
+_GPKG_EMPTY = 0b0001_0000
+
+
+def _gpkg_blob(geometry: BaseGeometry | None, srs_id: int, declared: str) -> bytes | None:
+    """``geometry`` as a GeoPackage binary geometry of the layer's declared type."""
+    if geometry is None:
+        return None
+    if declared.startswith("MULTI") and shapely.get_type_id(geometry) in (1, 2, 3):
+        geometry = {1: shapely.multipoints, 2: shapely.multilinestrings,
+                    3: shapely.multipolygons}[int(shapely.get_type_id(geometry))]([geometry])
+    wkb = shapely.to_wkb(geometry, byte_order=1, flavor="iso")
+    if geometry.is_empty:
+        return b"GP\x00" + bytes([0b0000_0001 | _GPKG_EMPTY]) + struct.pack("<i", srs_id) + wkb
+    minx, miny, maxx, maxy = geometry.bounds
+    return (b"GP\x00" + bytes([_GPKG_FLAGS_LE_XY]) + struct.pack("<i", srs_id)
+            + struct.pack("<4d", minx, maxx, miny, maxy) + wkb)
+
+
+def _stored_geometry(blob: Any) -> BaseGeometry | None:
+    if not isinstance(blob, bytes) or len(blob) < 8:
+        return None
+    try:
+        return shapely.from_wkb(gpkg_wkb(blob))
+    except (shapely.errors.GEOSException, ValueError):
+        return None
+
+
+def _add_geometry_functions(con: sqlite3.Connection) -> None:
+    """The SQL functions a GeoPackage's R-tree triggers call (GDAL registers them too)."""
+
+    def bound(index: int) -> Any:
+        def f(blob: Any) -> float | None:
+            geometry = _stored_geometry(blob)
+            if geometry is None or geometry.is_empty:
+                return None
+            return float(geometry.bounds[index])
+        return f
+
+    def is_empty(blob: Any) -> int | None:
+        if blob is None:
+            return None
+        geometry = _stored_geometry(blob)
+        return 1 if geometry is None or geometry.is_empty else 0
+
+    con.create_function("ST_IsEmpty", 1, is_empty, deterministic=True)
+    for name, index in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
+        con.create_function(name, 1, bound(index), deterministic=True)
