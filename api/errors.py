@@ -27,6 +27,8 @@ from ccn_gis.errors import (
     UnknownValueError,
 )
 from ccn_gis.scenario import ScenarioError
+from ccn_gis.users import UserError, UserNotFoundError
+from ccn_gis_api.auth import Forbidden, TooManyAttempts, Unauthorized
 from ccn_gis_api.limits import Busy
 from ccn_gis_api.middleware import ASGIApp, Message, Receive, Scope, Send
 from ccn_gis_api.query import BadRequest
@@ -35,6 +37,11 @@ log = logging.getLogger("ccn_gis_api")
 
 STATUS_CODES: dict[type[Exception], tuple[int, str]] = {
     Busy: (503, "ServiceUnavailable"),
+    Unauthorized: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
+    TooManyAttempts: (429, "TooManyRequests"),
+    UserNotFoundError: (404, "NotFound"),
+    UserError: (400, "InvalidParameterValue"),
     BadRequest: (400, "InvalidParameterValue"),
     UnknownValueError: (400, "InvalidParameterValue"),
     CrsError: (400, "InvalidParameterValue"),

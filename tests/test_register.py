@@ -138,6 +138,9 @@ def test_create_then_delete_a_parcel_with_its_geometry(layers):
     after = load_dataset(layers).parcels.set_index("parcel_id")
     assert after.at["TB-01-NEW", "area_ha"] == pytest.approx(spot.area / 10_000, rel=1e-6)
     assert after.at["TB-01-NEW", "geometry"].geom_type == "MultiPolygon"  # the layer's type
+    counted = _one(layers, "SELECT feature_count FROM gpkg_ogr_contents "
+                   "WHERE table_name = 'parcels'")
+    assert counted == (len(after),)  # GDAL trusts this count
     write_changes(layers, ChangeSet((Edit("parcels", Operation.DELETE, "TB-01-NEW"),)),
                   user="minh")
     assert "TB-01-NEW" not in load_dataset(layers).parcels.parcel_id.tolist()

@@ -119,6 +119,7 @@ def apply_changes(
                                  "send the edits in several change sets")])
     layers = dict(raw)
     frames: dict[str, pd.DataFrame] = {}
+    indexes: dict[str, dict[str, int]] = {}  # by layer: feature id → fid
     applied: list[Applied] = []
     problems: list[Problem] = []
     missing: list[Problem] = []
@@ -132,8 +133,9 @@ def apply_changes(
         frame = frames.get(edit.layer)
         if frame is None:
             frame = frames[edit.layer] = layer.frame.copy()
+            indexes[edit.layer] = _index(frame, _key(edit.layer))
         try:
-            frame, done = _apply(frame, layer, edit)
+            frame, done = _apply(frame, layer, edit, indexes[edit.layer])
         except FeatureNotFoundError as err:
             missing.extend(err.problems)
             continue
@@ -153,7 +155,8 @@ def apply_changes(
     return layers, applied
 
 
-def _apply(frame: pd.DataFrame, layer: RawLayer, edit: Edit) -> tuple[pd.DataFrame, Applied]:
+def _apply(frame: pd.DataFrame, layer: RawLayer, edit: Edit, index: dict[str, int]
+           ) -> tuple[pd.DataFrame, Applied]:
     key = _key(layer.name)
     geometry_column = _geometry_column(frame) if layer.has_geometry else None
     fields = [c for c in frame.columns if c != geometry_column]
@@ -170,7 +173,7 @@ def _apply(frame: pd.DataFrame, layer: RawLayer, edit: Edit) -> tuple[pd.DataFra
         if not wanted:
             raise EditError([Problem(layer.name, None, key, f"a new feature needs its {key}",
                                      f"give {key} among the properties")])
-        if key is not None and _position(frame, key, wanted) is not None:
+        if key is not None and wanted in index:
             raise EditError([Problem(layer.name, wanted, key,
                                      f"{key} {wanted!r} is taken by another feature",
                                      f"choose another {key}, or update the feature")])
@@ -181,13 +184,15 @@ def _apply(frame: pd.DataFrame, layer: RawLayer, edit: Edit) -> tuple[pd.DataFra
         if geometry_column is not None:
             row[geometry_column] = _in_layer_crs(edit, layer)
         frame = _with_row(frame, fid, row, geometry_column, layer)
+        index[wanted] = fid
         return frame, Applied(layer.name, edit.operation, fid, wanted, None,
                               _json_row(frame, fid, geometry_column), geometry_column)
 
-    fid = _find(frame, layer.name, key, edit.feature_id)
+    fid = _find(index, layer.name, key, edit.feature_id)
     before = _json_row(frame, fid, geometry_column)
     if edit.operation is Operation.DELETE:
         frame = frame.drop(index=fid)
+        del index[str(edit.feature_id)]
         return frame, Applied(layer.name, edit.operation, fid, str(edit.feature_id), before,
                               None, geometry_column)
     values: dict[str, Any]
@@ -223,24 +228,19 @@ def _geometry_column(frame: pd.DataFrame) -> str | None:
         frame, "geometry") else None
 
 
-def _position(frame: pd.DataFrame, key: str, wanted: str) -> int | None:
+def _index(frame: pd.DataFrame, key: str | None) -> dict[str, int]:
+    """Feature id → fid: by the id field, or by the fid itself (approved extents)."""
+    if key is None:
+        return {str(fid): int(fid) for fid in frame.index}
     if key not in frame.columns:
-        return None
-    hits = frame.index[frame[key].astype("string") == wanted]
-    return int(hits[0]) if len(hits) else None
+        return {}
+    ids = frame[key].astype("string")
+    return {str(v): int(fid) for fid, v in zip(frame.index, ids, strict=True) if v is not pd.NA}
 
 
-def _find(frame: pd.DataFrame, layer: str, key: str | None, feature_id: str | None) -> int:
-    found: int | None = None
-    if feature_id is not None:
-        if key is None:
-            try:
-                fid = int(feature_id)
-            except ValueError:
-                fid = -1
-            found = fid if fid in frame.index else None
-        else:
-            found = _position(frame, key, str(feature_id))
+def _find(index: Mapping[str, int], layer: str, key: str | None,
+          feature_id: str | None) -> int:
+    found = index.get(str(feature_id)) if feature_id is not None else None
     if found is None:
         raise FeatureNotFoundError([Problem(layer, feature_id, key or "extent_id",
                                             f"no feature {feature_id!r} in {layer}",

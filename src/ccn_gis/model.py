@@ -130,6 +130,38 @@ class LeaseStatus(_Vocabulary):
     NOT_FOR_LEASE = "not_for_lease"
 
 
+class Role(_Vocabulary):
+    """What a user of the register may do; each role may do everything of those before it.
+
+    ``viewer`` reads, ``editor`` also writes the layers, ``admin`` also manages users,
+    settings and restores. Not a field of the layers: users live in tables of their own
+    (:mod:`ccn_gis.io.users`).
+
+    Examples
+    --------
+    >>> Role.EDITOR.allows(Role.VIEWER), Role.EDITOR.allows(Role.ADMIN)
+    (True, False)
+    """
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    @classmethod
+    def parse(cls, value: str) -> Role:
+        """Return the role called ``value`` or raise :class:`UnknownValueError`."""
+        return cls(super().parse(value).value)
+
+    @property
+    def rank(self) -> int:
+        """0 for a viewer, 1 for an editor, 2 for an admin."""
+        return tuple(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        """Whether this role may do what ``needed`` may."""
+        return self.rank >= needed.rank
+
+
 class FieldType(str, Enum):
     """How a field's values are checked and normalised."""
 

@@ -494,3 +494,6 @@ class AppSettings(BaseSettings):
     busy_timeout: float = Field(default=5.0, ge=0, le=600, allow_inf_nan=False)
     """Seconds a write waits for another program writing the same file to finish
     (``CCN_GIS_BUSY_TIMEOUT``)."""
+    public_read: bool = True
+    """Whether the web API answers reads without credentials (``CCN_GIS_PUBLIC_READ``);
+    with ``false`` a read needs a user, a viewer at least. Writes always need one."""

@@ -8,12 +8,15 @@ otherwise fold the ``-wal`` into the file. Curved geometries are turned into str
 segments, with a warning.
 
 The file is only ever opened read-only; nothing here writes to it except
-:func:`write_settings`, which a user calls on purpose.
+:func:`write_settings`, which a user calls on purpose, and :func:`write_transaction`, the
+one way ccn-gis writes a GeoPackage (the settings, the users of :mod:`ccn_gis.io.users`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import fiona
@@ -384,53 +387,12 @@ def write_settings(
                                 "was written; give an allowed value, or KEY= to take the "
                                 "default")
 
-    def failed(err: sqlite3.Error) -> DataSourceError:
-        name = f"{getattr(err, 'sqlite_errorname', '')} {err}".lower()
-        if "busy" in name or "locked" in name:
-            return DataSourceError(
-                f"{path}: the file is being written by another program (QGIS, another "
-                f"ccn-gis?), still after {timeout:g} s; nothing was changed. Try again when it "
-                "has finished, or close the layers' editing session there")
-        if "readonly" in name or "cantopen" in name or "unable to open" in name:
-            return DataSourceError(
-                f"{path}: the file is read-only, or its folder is (SQLite writes a journal "
-                f"beside it) ({err}); nothing was changed. Make both writable, or copy the "
-                "file somewhere you may write and give the copy with --layers")
-        if "full" in name:
-            return DataSourceError(f"{path}: the disk is full ({err}); nothing was changed. "
-                                   "Free some space and try again")
-        if "notadb" in name or "corrupt" in name or "not a database" in name \
-                or "malformed" in name:
-            return DataSourceError(
-                f"{path}: not a GeoPackage, or a damaged one ({err}); nothing was changed. "
-                "Open it in QGIS to check, or export the layers again as a GeoPackage")
-        return DataSourceError(f"{path}: the settings could not be written ({err}); nothing "
-                               "was changed")
-
     if not path.is_file():
         raise DataSourceError(f"{path}: no such file; give the GeoPackage with --layers PATH "
                               "or the CCN_GIS_LAYERS environment variable")
     # each value on its own before waiting for a lock; the pairs once the table is known
     refuse({k: v for k, v in rows.items() if str(v).strip()}, "", pairs=not update)
-    try:  # mode=rw: never create a file; isolation_level None: the transaction is ours
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout,
-                              isolation_level=None)
-    except sqlite3.Error as err:
-        raise failed(err) from err
-    try:
-        con.execute("BEGIN IMMEDIATE")  # the write lock now, waiting up to timeout for it
-        damage = [str(row[0]) for row in con.execute("PRAGMA quick_check(1)")]
-        if damage != ["ok"]:  # writing would spread the damage: leave the file as it is
-            raise DataSourceError(
-                f"{path}: the file is damaged ({' '.join(damage[0].split()) if damage else '?'}); "
-                "nothing was changed. Open it in QGIS and export the layers again, or go "
-                "back to a copy")
-        tables = {str(n) for (n,) in con.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-        if "gpkg_contents" not in tables:
-            raise DataSourceError(
-                f"{path}: not a GeoPackage (no gpkg_contents table); the settings are kept "
-                "in the province's GeoPackage; export the layers as one from QGIS")
+    with write_transaction(path, timeout=timeout, what="the settings") as (con, tables):
         current: dict[str, str] = {}
         if table in tables:
             columns = {str(c[1]) for c in con.execute(f"PRAGMA table_info({name})")}
@@ -447,23 +409,61 @@ def write_settings(
         if table in tables:
             con.execute(f"DELETE FROM {name}")
         else:
-            con.execute(f'CREATE TABLE {name} ("fid" INTEGER PRIMARY KEY AUTOINCREMENT '
-                        'NOT NULL, "key" TEXT, "value" TEXT)')
-            con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
-                        "description, last_change) VALUES (?, 'attributes', ?, '', "
-                        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (table, table))
+            create_attribute_table(con, table, '"key" TEXT, "value" TEXT')
         con.executemany(f"INSERT INTO {name} (key, value) VALUES (?, ?)",
                         list(final.items()))
-        con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', "
-                    "'now') WHERE table_name = ?", (table,))
-        if "gpkg_ogr_contents" in tables:  # GDAL's feature counts, which it trusts
-            con.execute("DELETE FROM gpkg_ogr_contents WHERE lower(table_name) = lower(?)",
-                        (table,))
-            con.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) "
-                        "VALUES (?, ?)", (table, len(final)))
+        table_changed(con, tables, table)
+    return final
+
+
+@contextmanager
+def write_transaction(
+    path: str | Path, *, timeout: float = 5.0, what: str = "the settings"
+) -> Iterator[tuple[sqlite3.Connection, set[str]]]:
+    """One write to the GeoPackage at ``path``: all of it, or nothing.
+
+    Yields a connection inside a ``BEGIN IMMEDIATE`` transaction (the write lock taken,
+    waiting up to ``timeout`` seconds for another program writing the file) and the
+    names of the file's tables and views. The file has passed ``PRAGMA quick_check``
+    and has a ``gpkg_contents`` table. Leaving the block commits; an exception rolls
+    back, so a refused or failed write leaves the file unchanged, and a write cut short
+    (killed, power lost) is rolled back by SQLite when the file is next opened. An
+    SQLite error becomes a :class:`DataSourceError` saying what to do; ``what`` names
+    what was being written in its messages.
+
+    Raises
+    ------
+    DataSourceError
+        When the file is missing, is not a GeoPackage, is damaged, is read-only, the
+        disk is full, or another program writes it for longer than ``timeout``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataSourceError(f"{path}: no such file; give the GeoPackage with --layers PATH "
+                              "or the CCN_GIS_LAYERS environment variable")
+    try:  # mode=rw: never create a file; isolation_level None: the transaction is ours
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout,
+                              isolation_level=None)
+    except sqlite3.Error as err:
+        raise _write_failure(path, err, timeout, what) from err
+    try:
+        con.execute("BEGIN IMMEDIATE")  # the write lock now, waiting up to timeout for it
+        damage = [str(row[0]) for row in con.execute("PRAGMA quick_check(1)")]
+        if damage != ["ok"]:  # writing would spread the damage: leave the file as it is
+            raise DataSourceError(
+                f"{path}: the file is damaged ({' '.join(damage[0].split()) if damage else '?'}); "
+                "nothing was changed. Open it in QGIS and export the layers again, or go "
+                "back to a copy")
+        tables = {str(n) for (n,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        if "gpkg_contents" not in tables:
+            raise DataSourceError(
+                f"{path}: not a GeoPackage (no gpkg_contents table); {what} are kept "
+                "in the province's GeoPackage; export the layers as one from QGIS")
+        yield con, tables
         con.execute("COMMIT")
     except sqlite3.Error as err:
-        raise failed(err) from err
+        raise _write_failure(path, err, timeout, what) from err
     except UnicodeDecodeError as err:  # names or values that are not UTF-8
         raise DataSourceError(
             f"{path}: the file holds text that is not UTF-8 ({err.reason} at byte "
@@ -477,4 +477,54 @@ def write_settings(
             except sqlite3.Error:  # pragma: no cover - SQLite rolls back on close anyway
                 pass
         con.close()
-    return final
+
+
+def create_attribute_table(con: sqlite3.Connection, table: str, columns: str) -> None:
+    """Create ``table`` with a GeoPackage's ``fid`` key and ``columns`` (SQL), and register
+    it in ``gpkg_contents`` as ``attributes``, as a GeoPackage requires of every table."""
+    # safe: table is a constant of ccn-gis, quoted; columns are its constant definitions
+    con.execute(f'CREATE TABLE {quoted(table)} ("fid" INTEGER PRIMARY KEY AUTOINCREMENT '
+                f"NOT NULL, {columns})")
+    con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
+                "description, last_change) VALUES (?, 'attributes', ?, '', "
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (table, table))
+
+
+def table_changed(con: sqlite3.Connection, tables: set[str], table: str) -> None:
+    """Record in ``gpkg_contents`` (and GDAL's ``gpkg_ogr_contents``) that ``table``
+    changed: its time of change and its row count, which GDAL trusts."""
+    con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', "
+                "'now') WHERE table_name = ?", (table,))
+    if "gpkg_ogr_contents" in tables:  # GDAL's feature counts
+        # safe: table is a constant of ccn-gis, quoted
+        count = con.execute(f"SELECT COUNT(*) FROM {quoted(table)}").fetchone()[0]
+        con.execute("DELETE FROM gpkg_ogr_contents WHERE lower(table_name) = lower(?)",
+                    (table,))
+        con.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) "
+                    "VALUES (?, ?)", (table, count))
+
+
+def _write_failure(path: Path, err: sqlite3.Error, timeout: float, what: str
+                   ) -> DataSourceError:
+    """What an SQLite error while writing means, and what to do."""
+    name = f"{getattr(err, 'sqlite_errorname', '')} {err}".lower()
+    if "busy" in name or "locked" in name:
+        return DataSourceError(
+            f"{path}: the file is being written by another program (QGIS, another "
+            f"ccn-gis?), still after {timeout:g} s; nothing was changed. Try again when it "
+            "has finished, or close the layers' editing session there")
+    if "readonly" in name or "cantopen" in name or "unable to open" in name:
+        return DataSourceError(
+            f"{path}: the file is read-only, or its folder is (SQLite writes a journal "
+            f"beside it) ({err}); nothing was changed. Make both writable, or copy the "
+            "file somewhere you may write and give the copy with --layers")
+    if "full" in name:
+        return DataSourceError(f"{path}: the disk is full ({err}); nothing was changed. "
+                               "Free some space and try again")
+    if "notadb" in name or "corrupt" in name or "not a database" in name \
+            or "malformed" in name:
+        return DataSourceError(
+            f"{path}: not a GeoPackage, or a damaged one ({err}); nothing was changed. "
+            "Open it in QGIS to check, or export the layers again as a GeoPackage")
+    return DataSourceError(f"{path}: {what} could not be written ({err}); nothing "
+                           "was changed")

@@ -28,8 +28,7 @@ import datetime as dt
 import json
 import sqlite3
 import struct
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,9 +39,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ccn_gis.edits import Applied, ChangeSet, Operation, apply_changes
-from ccn_gis.errors import DataSourceError, ValidationError
+from ccn_gis.errors import ValidationError
 from ccn_gis.io.curves import gpkg_wkb
-from ccn_gis.io.gpkg import GeoPackageStore
+from ccn_gis.io.gpkg import (
+    GeoPackageStore,
+    create_attribute_table,
+    table_changed,
+    write_transaction,
+)
 from ccn_gis.io.sqlite_file import file_revision, quoted
 from ccn_gis.model import LAYERS
 from ccn_gis.settings import ProvinceSettings
@@ -54,13 +58,11 @@ HISTORY_TABLE = "ccn_history"
 WRITE_TIMEOUT = 5.0
 """Seconds to wait for another program's write to finish before refusing."""
 
-_HISTORY_SCHEMA = (
-    f'CREATE TABLE "{HISTORY_TABLE}" ('
-    '"fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
+_HISTORY_COLUMNS = (
     '"change_id" INTEGER NOT NULL, "recorded_at" TEXT NOT NULL, "user_name" TEXT NOT NULL, '
     '"note" TEXT, "layer" TEXT NOT NULL, "feature_id" TEXT, "feature_fid" INTEGER, '
     '"operation" TEXT NOT NULL, "before" TEXT, "after" TEXT, '
-    '"source" TEXT NOT NULL DEFAULT \'ccn-gis\')'
+    '"source" TEXT NOT NULL DEFAULT \'ccn-gis\''
 )
 
 
@@ -96,7 +98,8 @@ def write_changes(path: str | Path, changes: ChangeSet, *, user: str,
     """
     path = Path(path)
     recorded_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    with _writing(path, timeout) as con:
+    with write_transaction(path, timeout=timeout, what="the change") as (con, tables):
+        _add_geometry_functions(con)
         store = GeoPackageStore(path)
         names = set(store.layer_names())
         raw: dict[str, RawLayer | None] = {
@@ -106,9 +109,29 @@ def write_changes(path: str | Path, changes: ChangeSet, *, user: str,
         _refuse_if_broken(raw, after, applied, settings, path)
         for done in applied:
             _write_row(con, after, done)
-        change_id = _record(con, changes, applied, user=user, recorded_at=recorded_at)
-        _touch(con, {done.layer for done in applied} | {HISTORY_TABLE})
+        change_id = _record(con, tables, changes, applied, user=user,
+                            recorded_at=recorded_at)
+        for table in sorted({done.layer for done in applied} | {HISTORY_TABLE}):
+            table_changed(con, tables | {HISTORY_TABLE}, table)
     return Written(change_id, recorded_at, file_revision(path), tuple(applied))
+
+
+def recover(path: str | Path, *, timeout: float = WRITE_TIMEOUT) -> bool:
+    """Roll back a write that was cut short (its process killed, the power lost), as
+    SQLite does when a writer next opens the file; return whether there was one.
+
+    A ``-journal`` left beside the file makes readers refuse it ("being written");
+    taking the write lock once rolls the unfinished transaction back, so the file is as
+    it was before that write. A writer still running holds the lock: this waits for it
+    (up to ``timeout``) and finds nothing to undo.
+    """
+    path = Path(path)
+    journal = path.with_name(path.name + "-journal")
+    if not journal.exists():
+        return False
+    with write_transaction(path, timeout=timeout, what="the interrupted change"):
+        pass  # SQLite rolled the journal back when the lock was taken
+    return True
 
 
 def read_history(path: str | Path, *, layer: str | None = None,
@@ -161,62 +184,6 @@ def _refuse_if_broken(before: Mapping[str, RawLayer | None],
 
 
 # ------------------------------------------------------------------------------ writing
-@contextmanager
-def _writing(path: Path, timeout: float) -> Iterator[sqlite3.Connection]:
-    """A connection holding the file's write lock, committed when the block ends well,
-    rolled back when it raises."""
-    if not path.is_file():
-        raise DataSourceError(f"{path}: no such file; give the GeoPackage with --layers PATH "
-                              "or the CCN_GIS_LAYERS environment variable")
-    try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True,
-                              timeout=timeout, isolation_level=None)
-    except sqlite3.Error as err:
-        raise _failure(path, err, timeout) from err
-    _add_geometry_functions(con)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        damage = [str(row[0]) for row in con.execute("PRAGMA quick_check(1)")]
-        if damage != ["ok"]:
-            raise DataSourceError(f"{path}: the file is damaged ({damage[0] if damage else '?'}"
-                                  "); nothing was changed. Restore it from a backup")
-        yield con
-        con.execute("COMMIT")
-    except sqlite3.Error as err:
-        _rollback(con)
-        raise _failure(path, err, timeout) from err
-    except BaseException:
-        _rollback(con)
-        raise
-    finally:
-        con.close()
-
-
-def _rollback(con: sqlite3.Connection) -> None:
-    try:
-        con.execute("ROLLBACK")
-    except sqlite3.Error:  # no transaction open (it failed to begin)
-        pass
-
-
-def _failure(path: Path, err: sqlite3.Error, timeout: float) -> DataSourceError:
-    name = f"{getattr(err, 'sqlite_errorname', '')} {err}".lower()
-    if "busy" in name or "locked" in name:
-        return DataSourceError(
-            f"{path}: the file is being written by another program (QGIS, another ccn-gis?), "
-            f"still after {timeout:g} s; nothing was changed. Try again when it has "
-            "finished, or close the layers' editing session there")
-    if "readonly" in name or "cantopen" in name or "unable to open" in name:
-        return DataSourceError(
-            f"{path}: the file is read-only, or its folder is (SQLite writes a journal "
-            f"beside it) ({err}); nothing was changed. Make both writable")
-    if "full" in name:
-        return DataSourceError(f"{path}: the disk is full ({err}); nothing was changed. "
-                               "Free some space and try again")
-    return DataSourceError(f"{path}: the change could not be written ({err}); nothing was "
-                           "changed")
-
-
 def _layer_schema(con: sqlite3.Connection, layer: str) -> tuple[str, str | None, int, str]:
     """The layer's primary key, geometry column, its SRS id and declared type."""
     columns = con.execute(f"PRAGMA table_info({quoted(layer)})").fetchall()  # safe: quoted
@@ -262,18 +229,12 @@ def _write_row(con: sqlite3.Connection, after: Mapping[str, RawLayer | None],
                 (*values.values(), done.fid))
 
 
-def _record(con: sqlite3.Connection, changes: ChangeSet, applied: list[Applied], *,
-            user: str, recorded_at: str) -> int:
+def _record(con: sqlite3.Connection, tables: set[str], changes: ChangeSet,
+            applied: list[Applied], *, user: str, recorded_at: str) -> int:
     """Append the history rows of one change set; return its number."""
-    tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     history = quoted(HISTORY_TABLE)  # safe: a constant, quoted
     if HISTORY_TABLE not in tables:
-        con.execute(_HISTORY_SCHEMA)
-        con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
-                    "description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
-                    (HISTORY_TABLE, HISTORY_TABLE,
-                     "Lịch sử thay đổi sổ cụm công nghiệp (history of the register)",
-                     recorded_at))
+        create_attribute_table(con, HISTORY_TABLE, _HISTORY_COLUMNS)
     change_id = int(con.execute(
         f"SELECT COALESCE(MAX(change_id), 0) + 1 FROM {history}").fetchone()[0])
     con.executemany(
@@ -282,13 +243,6 @@ def _record(con: sqlite3.Connection, changes: ChangeSet, applied: list[Applied],
         [(change_id, recorded_at, user, changes.note or None, d.layer, d.feature_id, d.fid,
           d.operation.value, _json(d.before), _json(d.after)) for d in applied])
     return change_id
-
-
-def _touch(con: sqlite3.Connection, layers: set[str]) -> None:
-    """Record the change time of the layers written, as GDAL does."""
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
-    con.executemany("UPDATE gpkg_contents SET last_change = ? WHERE lower(table_name) = "
-                    "lower(?)", [(now, layer) for layer in sorted(layers)])
 
 
 def _json(row: Mapping[str, Any] | None) -> str | None:
