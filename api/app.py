@@ -36,6 +36,7 @@ from ccn_gis_api.openapi import downgrade_to_openapi_30
 from ccn_gis_api.routers import (
     capabilities,
     downloads,
+    edits,
     features,
     landuse,
     scenarios,
@@ -100,7 +101,8 @@ def create_app(settings: AppSettings | None = None, limits: Limits | None = None
     app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),
               name="leaflet")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for router in (landuse, tiles, texts, scenarios, capabilities, features, downloads, stats):
+    for router in (landuse, tiles, texts, scenarios, capabilities, features, edits, downloads,
+                   stats):
         app.include_router(router.router)
 
     def openapi() -> dict[str, Any]:

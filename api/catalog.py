@@ -112,6 +112,8 @@ class ServedCollection:
     bbox: tuple[float, float, float, float] | None  # WGS84
     interval: tuple[str | None, str | None] | None
     position: pd.Index  # feature id → position
+    fids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    """The stored feature id (GeoPackage fid) at each position."""
     _boxes: dict[str, _BoxFrame] = field(default_factory=dict)  # by the CRS of the boxes
 
     @property
@@ -188,7 +190,9 @@ EDGE_POINTS = 64  # points per edge of the layer's outline reprojected to anothe
 def build_collection(dataset: Dataset, name: str) -> ServedCollection:
     """Prepare collection ``name`` of ``dataset`` for serving."""
     info = COLLECTIONS[name]
-    view = layer_view(dataset, name).reset_index(drop=True)
+    view = layer_view(dataset, name)
+    fids = np.asarray(view.index, dtype=np.int64)
+    view = view.reset_index(drop=True)
     geometries = None
     if "geometry" in view.columns:
         geometries = np.asarray(view.geometry.array, dtype=object)
@@ -235,7 +239,7 @@ def build_collection(dataset: Dataset, name: str) -> ServedCollection:
     return ServedCollection(
         info=info, frame=attributes, ids=ids, geometries=geometries,
         crs=area_crs if geometries is not None else None, features=features,
-        tree=tree, bbox=bbox, interval=interval, position=pd.Index(ids),
+        tree=tree, bbox=bbox, interval=interval, position=pd.Index(ids), fids=fids,
     )
 
 

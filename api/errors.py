@@ -19,13 +19,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.budget import DeadlineExceeded
+from ccn_gis.edits import EditError, FeatureNotFoundError
 from ccn_gis.errors import (
     CcnGisError,
     CrsError,
     LayerNotFoundError,
     SettingsError,
     UnknownValueError,
+    ValidationError,
 )
+from ccn_gis.io.register import RefusedChange, StaleVersion
+from ccn_gis.problems import Problem
 from ccn_gis.scenario import ScenarioError
 from ccn_gis.users import UserError, UserNotFoundError
 from ccn_gis_api.auth import Forbidden, TooManyAttempts, Unauthorized
@@ -41,6 +45,10 @@ STATUS_CODES: dict[type[Exception], tuple[int, str]] = {
     Forbidden: (403, "Forbidden"),
     TooManyAttempts: (429, "TooManyRequests"),
     UserNotFoundError: (404, "NotFound"),
+    StaleVersion: (412, "PreconditionFailed"),
+    RefusedChange: (422, "UnprocessableEntity"),
+    FeatureNotFoundError: (404, "NotFound"),
+    EditError: (400, "InvalidParameterValue"),
     UserError: (400, "InvalidParameterValue"),
     BadRequest: (400, "InvalidParameterValue"),
     UnknownValueError: (400, "InvalidParameterValue"),
@@ -56,10 +64,15 @@ An exception with a ``headers`` mapping (:class:`Busy`: ``Retry-After``) adds th
 
 
 def _problem(
-    status: int, code: str, description: str, headers: Mapping[str, str] | None = None
+    status: int, code: str, description: str, headers: Mapping[str, str] | None = None,
+    problems: list[Problem] | None = None,
 ) -> JSONResponse:
-    return JSONResponse({"code": code, "description": description}, status_code=status,
-                        headers=dict(headers) if headers else None)
+    body: dict[str, object] = {"code": code, "description": description}
+    if problems:  # the layers' problems, each naming layer, feature and field
+        body["problems"] = [{"layer": p.layer, "feature": p.feature, "field": p.field,
+                             "severity": p.severity.value, "message": p.message,
+                             "hint": p.hint} for p in problems]
+    return JSONResponse(body, status_code=status, headers=dict(headers) if headers else None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -69,7 +82,12 @@ def install_error_handlers(app: FastAPI) -> None:
         for cls in type(exc).__mro__:
             if cls in STATUS_CODES:
                 status, code = STATUS_CODES[cls]
-                return _problem(status, code, str(exc), headers=getattr(exc, "headers", None))
+                problems = getattr(exc, "problems", None)
+                description = str(exc)
+                if problems and isinstance(exc, ValidationError):  # say what, not "N errors"
+                    description = "; ".join(str(p) for p in problems if p.is_error)
+                return _problem(status, code, description,
+                                headers=getattr(exc, "headers", None), problems=problems)
         return _problem(500, "ServerError", "internal error")
 
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -65,6 +65,9 @@ class Limits(BaseSettings):
         Seconds a scenario check may run (``CCN_GIS_SCENARIO_DEADLINE_S``).
     scenario_body_bytes
         The largest scenario a client may post, in bytes (``CCN_GIS_SCENARIO_BODY_BYTES``).
+    edit_body_bytes
+        The largest feature or change set a client may write, in bytes
+        (``CCN_GIS_EDIT_BODY_BYTES``).
     retry_after_s
         The ``Retry-After`` of a 503, in seconds (``CCN_GIS_RETRY_AFTER_S``).
     stats_cache_entries, stats_cache_bytes
@@ -101,6 +104,7 @@ class Limits(BaseSettings):
     scenario_concurrency: int = Field(default=2, ge=1)
     scenario_deadline_s: float = Field(default=20.0, gt=0)
     scenario_body_bytes: int = Field(default=1_000_000, ge=1)
+    edit_body_bytes: int = Field(default=5_000_000, ge=1)
     retry_after_s: int = Field(default=5, ge=1)
     stats_cache_entries: int = Field(default=1024, ge=0)
     stats_cache_bytes: int = Field(default=16 * MIB, ge=0)
@@ -113,5 +117,5 @@ class Limits(BaseSettings):
 
     @property
     def max_body_bytes(self) -> int:
-        """The largest request body accepted: :attr:`scenario_body_bytes`."""
-        return self.scenario_body_bytes
+        """The largest request body accepted: a scenario's or an edit's."""
+        return max(self.scenario_body_bytes, self.edit_body_bytes)

@@ -125,6 +125,7 @@ class Service:
         self._current = self.read()
         self.folders = DownloadFolders.for_process(limits.download_dir)
         self._lock = threading.Lock()
+        self._reading_lock = threading.Lock()  # one revision read at a time
         self._reading: str | None = None  # the revision being read in the background
         self._refused: str | None = None  # the latest revision that could not be served
         self._swapped: list[Any] = []  # called with each new snapshot
@@ -163,9 +164,31 @@ class Service:
                                  name="ccn-gis-read-revision", daemon=True).start()
         return current
 
+    def refresh(self) -> Snapshot:
+        """Read the store's latest revision now and serve it, unless it is served already
+        (after a write of ccn-gis: the next request sees it)."""
+        with self._reading_lock:
+            current = self._current
+            if current.store.latest_revision() == current.revision:
+                return current
+            snapshot = self.read()
+            self._serve(snapshot)
+            return snapshot
+
+    def _serve(self, snapshot: Snapshot) -> None:
+        self._current = snapshot
+        self._refused = None
+        for action in self._swapped:
+            action(snapshot)
+        log.info("%s: now serving revision %s", self.settings.layers, snapshot.revision)
+
     def _read_in_background(self, latest: str) -> None:
         try:
-            snapshot = self.read()
+            with self._reading_lock:
+                if self._current.revision == latest:  # read meanwhile (a refresh)
+                    return
+                snapshot = self.read()
+                self._serve(snapshot)
         except CcnGisError as err:
             errors = [p for p in getattr(err, "problems", ()) if p.is_error]
             listed = "".join(f"\n- {p}" for p in errors[:LOGGED_PROBLEMS])
@@ -177,12 +200,6 @@ class Service:
         except Exception:  # pragma: no cover - a bug: keep serving, say so
             log.exception("reading the new revision of %s failed", self.settings.layers)
             self._refused = latest
-        else:
-            self._current = snapshot
-            self._refused = None
-            for action in self._swapped:
-                action(snapshot)
-            log.info("%s: now serving revision %s", self.settings.layers, snapshot.revision)
         finally:
             with self._lock:
                 self._reading = None

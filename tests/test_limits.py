@@ -116,7 +116,8 @@ def test_limits_come_from_the_environment_when_built(monkeypatch, tmp_path):
     limits = Limits()
     assert limits.download_concurrency == 7 and limits.stats_cache_bytes == 12345
     assert limits.download_dir == tmp_path
-    assert limits.max_body_bytes == limits.scenario_body_bytes == 1_000_000
+    assert limits.scenario_body_bytes == 1_000_000 and limits.edit_body_bytes == 5_000_000
+    assert limits.max_body_bytes == 5_000_000  # the larger of the two
     monkeypatch.setenv("CCN_GIS_DOWNLOAD_CONCURRENCY", "0")
     with pytest.raises(ValueError):
         Limits()

@@ -30,12 +30,14 @@ from ccn_gis_api.dependencies import (
     FormatQuery,
     Interval,
     ItemFilters,
+    Served,
     dumps,
     url,
     wants_html,
 )
 from ccn_gis_api.models import CollectionInfo, Collections, Feature, FeatureCollection
 from ccn_gis_api.query import CRS84, DEFAULT_LIMIT, MAX_LIMIT, select
+from ccn_gis_api.routers.edits import item_etag
 from ccn_gis_api.service import Snapshot
 from ccn_gis_api.tiles import TILESETS_VECTOR
 
@@ -197,7 +199,7 @@ def items(
     responses={200: {"content": {GEOJSON: {}, "text/html": {}}}, **ERRORS},
 )
 def item(
-    request: Request, current: Current, c: Collection,
+    request: Request, current: Current, served: Served, c: Collection,
     feature_id: Annotated[str, Path(description="The feature's id, e.g. TB-05")],
     f: FormatQuery = None,
 ) -> Response:
@@ -223,4 +225,4 @@ def item(
                                       html.properties(properties), crumbs=[
             HOME, COLLECTIONS_CRUMB, (c.name, f"/collections/{c.name}/items?f=html")]))
     body = with_properties(c.features[position], dumps(added)[1:-1], b'"links":' + dumps(links))
-    return Response(body, media_type=GEOJSON)
+    return Response(body, media_type=GEOJSON, headers=item_etag(served, c, position))

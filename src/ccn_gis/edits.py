@@ -77,6 +77,9 @@ class Edit:
     geometry: BaseGeometry | None = None
     set_geometry: bool = False
     crs: Any = WGS84
+    if_match: str | None = None
+    """The feature's version the edit was made on (its ETag): a store refuses the edit
+    when the feature has changed since (optimistic locking); None: no condition."""
 
 
 @dataclass(frozen=True)

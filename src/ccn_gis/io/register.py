@@ -25,6 +25,7 @@ connection here.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 import struct
@@ -39,7 +40,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ccn_gis.edits import Applied, ChangeSet, Operation, apply_changes
-from ccn_gis.errors import ValidationError
+from ccn_gis.errors import CcnGisError, ValidationError
 from ccn_gis.io.curves import gpkg_wkb
 from ccn_gis.io.gpkg import (
     GeoPackageStore,
@@ -66,6 +67,23 @@ _HISTORY_COLUMNS = (
 )
 
 
+class StaleVersion(CcnGisError, ValueError):
+    """An edit was made on a version of the feature that is no longer the stored one:
+    someone changed it meanwhile. ``current`` is the stored version (None: deleted)."""
+
+    def __init__(self, layer: str, feature_id: str | None, current: str | None) -> None:
+        self.layer, self.feature_id, self.current = layer, feature_id, current
+        super().__init__(
+            f"{layer}, feature {feature_id}: changed by someone else since you read it "
+            f"(now version {current}); read it again and redo your change"
+            if current else f"{layer}, feature {feature_id}: deleted since you read it")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The stored version as an HTTP ``ETag``, for the client to compare."""
+        return {"ETag": f'"{self.current}"'} if self.current else {}
+
+
 class RefusedChange(ValidationError):
     """The layers after a change set break the data model; nothing was written.
     ``problems`` are those of the edited features (layer, feature, field, what to do)."""
@@ -73,12 +91,14 @@ class RefusedChange(ValidationError):
 
 @dataclass(frozen=True)
 class Written:
-    """A change set written: its number in the history, when, and the revision it made."""
+    """A change set written: its number in the history, when, the revision it made, and
+    each edited feature's new version (None for a deleted one), in edit order."""
 
     change_id: int
     recorded_at: str
     revision: str
     applied: tuple[Applied, ...]
+    versions: tuple[str | None, ...]
 
 
 def write_changes(path: str | Path, changes: ChangeSet, *, user: str,
@@ -106,14 +126,47 @@ def write_changes(path: str | Path, changes: ChangeSet, *, user: str,
             name: store.read_layer(name) if name in names else None for name in LAYERS}
         settings = ProvinceSettings.from_table(store.read_settings())
         after, applied = apply_changes(raw, changes)
+        for edit, done in zip(changes.edits, applied, strict=True):
+            if edit.if_match is not None and edit.operation is not Operation.CREATE:
+                current = row_version(con, done.layer, done.fid)
+                if current != edit.if_match:
+                    raise StaleVersion(done.layer, done.feature_id, current)
         _refuse_if_broken(raw, after, applied, settings, path)
         for done in applied:
             _write_row(con, after, done)
+        versions = tuple(row_version(con, done.layer, done.fid) for done in applied)
         change_id = _record(con, tables, changes, applied, user=user,
                             recorded_at=recorded_at)
         for table in sorted({done.layer for done in applied} | {HISTORY_TABLE}):
             table_changed(con, tables | {HISTORY_TABLE}, table)
-    return Written(change_id, recorded_at, file_revision(path), tuple(applied))
+    return Written(change_id, recorded_at, file_revision(path), tuple(applied), versions)
+
+
+def row_version(con: sqlite3.Connection, layer: str, fid: int) -> str | None:
+    """The version of the stored row ``fid`` of ``layer``: a hash of its columns as SQLite
+    holds them (None when there is no such row). Any write to the row changes it, by
+    ccn-gis or any other program; nothing else does."""
+    # safe: the layer is one of the data model's, its key read from its own schema; quoted
+    key, *_ = _layer_schema(con, layer)
+    cursor = con.execute(f"SELECT * FROM {quoted(layer)} WHERE {quoted(key)} = ?", (fid,))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    for (name, *_), value in zip(cursor.description, row, strict=True):
+        digest.update(f"{name}\x00{type(value).__name__}\x00".encode())
+        digest.update(value if isinstance(value, bytes) else repr(value).encode())
+        digest.update(b"\x01")
+    return digest.hexdigest()
+
+
+def feature_version(path: str | Path, layer: str, fid: int) -> str | None:
+    """:func:`row_version` read from the file now, through a read-only connection."""
+    con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return row_version(con, layer, fid)
+    finally:
+        con.close()
 
 
 def recover(path: str | Path, *, timeout: float = WRITE_TIMEOUT) -> bool:
