@@ -116,22 +116,20 @@ def test_if_match_is_required_and_a_stale_one_is_412(client, layers):
 
 
 def test_eight_editors_with_the_same_tag_one_wins(client, layers):
-    parcel, _ = _vacant(layers)
-    url = f"/collections/parcels/items/{parcel}"
+    url = "/collections/clusters/items/TB-01"
     tag = client.get(url).headers["etag"]
 
     def edit(n: int) -> int:
         return client.patch(url, params={"note": f"editor {n}"}, auth=EDITOR,
                             headers={**PATCH, "If-Match": tag},
-                            json={"properties": {"recovered": n % 2 == 0}}).status_code
+                            json={"properties": {"name": f"CCN số {n}"}}).status_code
 
     with ThreadPoolExecutor(8) as pool:
         codes = sorted(pool.map(edit, range(8)))
     assert codes == [204] + [412] * 7
     [entry] = read_history(layers)
     won = int(entry["note"].split()[1])
-    assert load_dataset(layers).parcels.set_index("parcel_id").at[parcel, "recovered"] == (
-        won % 2 == 0)
+    assert client.get(url).json()["properties"]["name"] == f"CCN số {won}"
 
 
 def test_a_parcel_drawn_outside_its_cluster_is_422_and_nothing_changes(client, layers):
@@ -221,3 +219,41 @@ def test_the_api_declares_part_4(client):
     assert "post" in paths["/collections/{collection_id}/items"]
     allowed = client.options("/collections/parcels/items/X").headers["allow"]
     assert {"GET", "PUT", "PATCH", "DELETE"} <= set(allowed.replace(" ", "").split(","))
+
+
+def test_a_change_set_is_one_decision_all_or_nothing(client, layers):
+    cluster = client.get("/collections/clusters/items/TB-03")
+    parcel, project = _vacant(layers)
+    lease = client.get(f"/collections/parcels/items/{parcel}")
+    note = "Quyết định 1234/QĐ-UBND"
+    bad = client.post("/changes", auth=EDITOR, json={"note": note, "edits": [
+        {"collection": "clusters", "operation": "update", "id": "TB-03",
+         "if_match": cluster.headers["etag"], "feature": {"properties": {"investor": "X"}}},
+        {"collection": "parcels", "operation": "update", "id": parcel,
+         "if_match": lease.headers["etag"],
+         "feature": {"properties": {"land_use": "casino"}}},
+    ]})
+    assert bad.status_code == 422, bad.text
+    assert read_history(layers) == []
+    good = client.post("/changes", auth=EDITOR, json={"note": note, "edits": [
+        {"collection": "clusters", "operation": "update", "id": "TB-03",
+         "if_match": cluster.headers["etag"],
+         "feature": {"properties": {"investor": "Công ty CP Hạ tầng X"}}},
+        {"collection": "parcels", "operation": "update", "id": parcel,
+         "if_match": lease.headers["etag"],
+         "feature": {"properties": {"project_id": project, "leased_on": "2026-12-01"}}},
+    ]})
+    assert good.status_code == 201, good.text
+    body = good.json()
+    assert good.headers["location"].endswith(f"/changes/{body['change_id']}")
+    assert [e["id"] for e in body["edits"]] == ["TB-03", parcel]
+    assert body["edits"][0]["etag"] == client.get(
+        "/collections/clusters/items/TB-03").headers["etag"]
+    assert client.get("/changes").status_code == 401  # the log names the staff: sign in
+    log = client.get("/changes", auth=VIEWER).json()["changes"]
+    assert [(c["note"], c["user"], len(c["edits"])) for c in log] == [(note, "lan.editor", 2)]
+    one = client.get(f"/changes/{body['change_id']}", auth=VIEWER).json()
+    assert one["edits"][1]["after"]["project_id"] == project
+    history = client.get(f"/collections/parcels/items/{parcel}/history", auth=VIEWER).json()
+    assert [c["change_id"] for c in history["changes"]] == [body["change_id"]]
+    assert client.get("/changes/999", auth=VIEWER).status_code == 404

@@ -18,15 +18,16 @@ from typing import Annotated, Any
 
 import orjson
 import shapely.geometry
-from fastapi import APIRouter, Header, Path, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.crs import WGS84
 from ccn_gis.edits import ChangeSet, Edit, Operation
-from ccn_gis.io.register import Written, feature_version, write_changes
-from ccn_gis_api.auth import Editor
+from ccn_gis.io.register import Written, feature_version, read_history, write_changes
+from ccn_gis.model import Role
+from ccn_gis_api.auth import Editor, require
 from ccn_gis_api.catalog import ServedCollection
 from ccn_gis_api.dependencies import Collection, Current, Served
 from ccn_gis_api.models import Problem
@@ -54,6 +55,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 NoteQuery = Annotated[str | None, Query(
     max_length=500, description="why: the decision or contract, e.g. Quyết định 1234/QĐ-UBND")]
 FeatureId = Annotated[str, Path(description="The feature's id, e.g. TB-01-P006")]
+Viewer = Annotated[Any, Depends(require(Role.VIEWER))]
+"""The history names the staff who wrote: a signed-in viewer at least reads it."""
 
 
 def content_crs(header: str | None) -> Any:
@@ -228,3 +231,131 @@ async def delete(served: Served, c: Collection, feature_id: FeatureId, user: Edi
 def item_etag(served: Service, c: ServedCollection, position: int) -> dict[str, str]:
     """The ``ETag`` header of the feature at ``position``: its stored row's version."""
     return _etag(feature_version(served.settings.layers, c.name, int(c.fids[position])))
+
+
+# ------------------------------------------------------------------ change sets, history
+_OPERATIONS = {o.value: o for o in Operation}
+
+
+def _edit_of(current: Any, entry: Any, n: int, crs: Any) -> Edit:
+    """Edit ``n`` of a posted change set."""
+    where = f"edits[{n}]"
+    if not isinstance(entry, dict):
+        raise StarletteHTTPException(400, f"{where}: give an object with collection, "
+                                     "operation, id, feature and if_match")
+    name = entry.get("collection")
+    c = current.catalog.collections.get(name) if isinstance(name, str) else None
+    if c is None:
+        raise StarletteHTTPException(
+            404, f"{where}.collection: no collection {name!r}; collections: "
+            f"{', '.join(current.catalog.collections)}")
+    operation = _OPERATIONS.get(str(entry.get("operation")))
+    if operation is None:
+        raise StarletteHTTPException(400, f"{where}.operation: one of "
+                                     f"{', '.join(_OPERATIONS)}")
+    feature_id = entry.get("id")
+    if operation is not Operation.CREATE and not isinstance(feature_id, str):
+        raise StarletteHTTPException(400, f"{where}.id: the feature's id, as text")
+    tag = None
+    if operation is not Operation.CREATE:
+        tag = _if_match(entry.get("if_match"))
+    feature = entry.get("feature") or {}
+    if not isinstance(feature, dict):
+        raise StarletteHTTPException(400, f"{where}.feature: a GeoJSON feature or a patch")
+    has_geometry, geometry = _geometry(feature) if operation is not Operation.DELETE else (
+        False, None)
+    return Edit(c.name, operation, feature_id,
+                _stored_properties(current, c, feature.get("properties")), geometry,
+                set_geometry=has_geometry or operation is Operation.REPLACE, crs=crs,
+                if_match=tag)
+
+
+@router.post("/changes", status_code=201, operation_id="applyChanges",
+             summary="Several edits, all or nothing, with one note",
+             description="A JSON object `{note, edits: [{collection, operation (create, "
+             "replace, update, delete), id, if_match, feature}]}`: a new establishment "
+             "extent and the cluster's updated fields are one change. Each edit is checked "
+             "as the single writes are; if any fails, none is written.",
+             responses={201: {"description": "Written: the change set's number, each "
+                              "feature's new ETag"}, **WRITE_ERRORS})
+async def apply_changes(request: Request, current: Current, served: Served, user: Editor,
+                        crs: Annotated[str | None, Header(alias="Content-Crs")] = None
+                        ) -> Any:
+    """Apply the posted change set; 201 with its number and the features' new ETags."""
+    body = await _body(request, served, ("application/json",))
+    if not isinstance(body, dict) or not isinstance(body.get("edits"), list) \
+            or not body["edits"]:
+        raise StarletteHTTPException(400, "send {\"note\": …, \"edits\": [ … ]} with at "
+                                     "least one edit")
+    note = body.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 500):
+        raise StarletteHTTPException(400, "note: text of at most 500 characters")
+    chosen = content_crs(crs)
+    edits = tuple(_edit_of(current, e, n, chosen) for n, e in enumerate(body["edits"]))
+    written = await run_in_threadpool(
+        write_changes, served.settings.layers, ChangeSet(edits, note=note or ""),
+        user=user.name)
+    await run_in_threadpool(served.refresh)
+    location = str(request.base_url).rstrip("/") + f"/changes/{written.change_id}"
+    return JSONResponse(status_code=201, headers={"Location": location}, content={
+        "change_id": written.change_id, "recorded_at": written.recorded_at,
+        "edits": [{"collection": d.layer, "id": d.feature_id, "operation": d.operation.value,
+                   "etag": f'"{v}"' if v else None}
+                  for d, v in zip(written.applied, written.versions, strict=True)]})
+
+
+def _changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows grouped by change set."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if not out or out[-1]["change_id"] != row["change_id"]:
+            out.append({k: row[k] for k in ("change_id", "recorded_at", "user", "note",
+                                            "source")} | {"edits": []})
+        out[-1]["edits"].append({"collection": row["layer"], "id": row["feature_id"],
+                                 "operation": row["operation"], "before": row["before"],
+                                 "after": row["after"]})
+    return out
+
+
+@router.get("/changes", operation_id="getChanges", tags=["History"],
+            summary="The register's log: change sets after `since`, oldest first",
+            responses={401: WRITE_ERRORS[401], 403: WRITE_ERRORS[403]})
+async def changes(request: Request, served: Served, user: Viewer,
+                  since: Annotated[int, Query(ge=0, description="after this change set")] = 0,
+                  limit: Annotated[int, Query(ge=1, le=1_000)] = 100) -> Any:
+    """Change sets after ``since``: who, when, the note, each edit with the stored values
+    before and after (geometries as WKB in hex, in the layer's CRS)."""
+    rows = await run_in_threadpool(read_history, served.settings.layers, since=since,
+                                   limit=limit)
+    found = _changes(rows)
+    links = []
+    if len(found) == limit:
+        links.append({"rel": "next", "type": "application/json", "href": str(
+            request.base_url).rstrip("/") + f"/changes?since={found[-1]['change_id']}"
+            f"&limit={limit}"})
+    return {"changes": found, "links": links}
+
+
+@router.get("/changes/{change_id}", operation_id="getChange", tags=["History"],
+            summary="One change set",
+            responses={404: WRITE_ERRORS[404], 401: WRITE_ERRORS[401]})
+async def change(served: Served, user: Viewer,
+                 change_id: Annotated[int, Path(ge=1)]) -> Any:
+    """Change set ``change_id``: who, when, the note and its edits."""
+    rows = await run_in_threadpool(read_history, served.settings.layers,
+                                   change_id=change_id, limit=1)
+    if not rows:
+        raise StarletteHTTPException(404, f"no change set {change_id}")
+    return _changes(rows)[0]
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}/history",
+            operation_id="getFeatureHistory", tags=["History"],
+            summary="Every change ccn-gis made to one feature, oldest first",
+            responses={404: WRITE_ERRORS[404], 401: WRITE_ERRORS[401]})
+async def feature_history(served: Served, c: Collection, feature_id: FeatureId,
+                          user: Viewer) -> Any:
+    """The feature's edits with their change sets' who, when and note."""
+    rows = await run_in_threadpool(read_history, served.settings.layers, layer=c.name,
+                                   feature_id=feature_id, limit=1_000)
+    return {"collection": c.name, "id": feature_id, "changes": _changes(rows)}

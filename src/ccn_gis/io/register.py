@@ -188,20 +188,26 @@ def recover(path: str | Path, *, timeout: float = WRITE_TIMEOUT) -> bool:
 
 
 def read_history(path: str | Path, *, layer: str | None = None,
-                 feature_id: str | None = None, since: int = 0,
+                 feature_id: str | None = None, since: int = 0, change_id: int | None = None,
                  limit: int = 1_000) -> list[dict[str, Any]]:
     """The history rows after change ``since``, oldest first (none when there is no
-    history yet), those of one layer or feature when given."""
+    history yet): those of one layer, feature or change set when given, at most
+    ``limit`` change sets."""
     con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master")}
         if HISTORY_TABLE not in tables:
             return []
-        sql = (f"SELECT change_id, recorded_at, user_name, note, layer, feature_id, "  # safe:
-               f"operation, before, after, source FROM {quoted(HISTORY_TABLE)} "  # constant
-               "WHERE change_id > ? AND (? IS NULL OR layer = ?) "
-               "AND (? IS NULL OR feature_id = ?) ORDER BY fid LIMIT ?")
-        rows = con.execute(sql, (since, layer, layer, feature_id, feature_id, limit))
+        table = quoted(HISTORY_TABLE)  # safe: a constant, quoted
+        where = ("change_id > :since AND (:layer IS NULL OR layer = :layer) AND "
+                 "(:feature IS NULL OR feature_id = :feature) AND "
+                 "(:change IS NULL OR change_id = :change)")
+        sql = (f"SELECT change_id, recorded_at, user_name, note, layer, feature_id, "
+               f"operation, before, after, source FROM {table} WHERE {where} AND change_id "
+               f"IN (SELECT DISTINCT change_id FROM {table} WHERE {where} "
+               "ORDER BY change_id LIMIT :limit) ORDER BY fid")
+        rows = con.execute(sql, {"since": since, "layer": layer, "feature": feature_id,
+                                 "change": change_id, "limit": limit})
         keys = ("change_id", "recorded_at", "user", "note", "layer", "feature_id",
                 "operation", "before", "after", "source")
         out = []
