@@ -29,6 +29,14 @@ def sample_dataset():
     return load_dataset(SAMPLE)
 
 
+@pytest.fixture()
+def layers(tmp_path: Path) -> Path:
+    """A copy of the sample GeoPackage that a test may write to."""
+    copy = tmp_path / "province.gpkg"
+    shutil.copy(SAMPLE, copy)
+    return copy
+
+
 @pytest.fixture(scope="session")
 def ogrinfo() -> str:
     """The path of GDAL's ``ogrinfo``, a real client: a test that asks for it is slow.

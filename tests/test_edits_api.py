@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,16 +28,10 @@ PATCH = {"content-type": "application/merge-patch+json"}
 
 
 @pytest.fixture()
-def layers(tmp_path: Path) -> Path:
-    copy = tmp_path / "province.gpkg"
-    shutil.copy(SAMPLE, copy)
-    add_user(copy, EDITOR[0], "editor", EDITOR[1], hasher=CHEAP)
-    add_user(copy, VIEWER[0], "viewer", VIEWER[1], hasher=CHEAP)
-    return copy
-
-
-@pytest.fixture()
 def client(layers: Path) -> TestClient:
+    """The app on a copy of the sample with an editor and a viewer."""
+    add_user(layers, EDITOR[0], "editor", EDITOR[1], hasher=CHEAP)
+    add_user(layers, VIEWER[0], "viewer", VIEWER[1], hasher=CHEAP)
     return TestClient(create_app(AppSettings(layers=layers)))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -20,13 +19,6 @@ from ccn_gis.io.register import RefusedChange, read_history, write_changes
 from ccn_gis.io.sqlite_file import file_revision
 
 SAMPLE = Path(__file__).resolve().parents[1] / "layers" / "thai_binh.gpkg"
-
-
-@pytest.fixture()
-def layers(tmp_path: Path) -> Path:
-    copy = tmp_path / "province.gpkg"
-    shutil.copy(SAMPLE, copy)
-    return copy
 
 
 def _digest(path: Path) -> str:

@@ -8,7 +8,6 @@ revision: its figures, prebuilt features, tiles and ETags are those of the file 
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -23,13 +22,6 @@ from ccn_gis.settings import AppSettings
 from ccn_gis_api import create_app
 
 SAMPLE = Path(__file__).resolve().parents[1] / "layers" / "thai_binh.gpkg"
-
-
-@pytest.fixture()
-def layers(tmp_path: Path) -> Path:
-    copy = tmp_path / "province.gpkg"
-    shutil.copy(SAMPLE, copy)
-    return copy
 
 
 def _write(path: Path, sql: str, ogrinfo: str = "ogrinfo") -> None:
