@@ -19,8 +19,12 @@ stays.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +33,9 @@ from ccn_gis.dataset import Dataset
 from ccn_gis.errors import CcnGisError
 from ccn_gis.figures import cluster_tables, figures_by_cluster
 from ccn_gis.io import load_dataset, open_store
+from ccn_gis.io.register import record_outside
 from ccn_gis.io.store import LayerStore
+from ccn_gis.problems import Problem
 from ccn_gis.settings import AppSettings
 from ccn_gis_api.catalog import Catalog
 from ccn_gis_api.landuse import LandUse
@@ -128,6 +134,10 @@ class Service:
         self._reading_lock = threading.Lock()  # one revision read at a time
         self._reading: str | None = None  # the revision being read in the background
         self._refused: str | None = None  # the latest revision that could not be served
+        self.refused_problems: tuple[Problem, ...] = ()
+        """Why the latest revision of the file is not served (empty when it is)."""
+        self._written: set[str] = set()  # revisions ccn-gis itself made
+        self._writes = 0  # writes of ccn-gis under way: a revision seen meanwhile is theirs
         self._swapped: list[Any] = []  # called with each new snapshot
 
     @property
@@ -164,6 +174,24 @@ class Service:
                                  name="ccn-gis-read-revision", daemon=True).start()
         return current
 
+    def wrote(self, revision: str) -> None:
+        """Say that ccn-gis made ``revision`` (a write through the API): not an outside
+        change."""
+        self._written.add(revision)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around a write of ccn-gis: a new revision seen meanwhile is not an outside
+        change (an outside change in that moment is taken for ours: it is served, not
+        recorded)."""
+        with self._lock:
+            self._writes += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writes -= 1
+
     def refresh(self) -> Snapshot:
         """Read the store's latest revision now and serve it, unless it is served already
         (after a write of ccn-gis: the next request sees it)."""
@@ -176,11 +204,34 @@ class Service:
             return snapshot
 
     def _serve(self, snapshot: Snapshot) -> None:
+        previous = self._current
+        if snapshot.revision not in self._written and not self._writes:
+            snapshot = self._record_outside(previous, snapshot)
+        self._written.clear()  # what ccn-gis wrote up to now is served (or superseded)
         self._current = snapshot
         self._refused = None
+        self.refused_problems = ()
         for action in self._swapped:
             action(snapshot)
         log.info("%s: now serving revision %s", self.settings.layers, snapshot.revision)
+
+    def _record_outside(self, previous: Snapshot, snapshot: Snapshot) -> Snapshot:
+        """Record in the history which layers another program changed; the snapshot,
+        whose revision now includes that record."""
+        counts = {name: (len(before.ids), len(after.ids))
+                  for name, after in snapshot.catalog.collections.items()
+                  if (before := previous.catalog.collections.get(name)) is not None
+                  and _digest(before) != _digest(after)}
+        if not counts:
+            return snapshot
+        try:
+            _, revision = record_outside(self.settings.layers, counts)
+        except CcnGisError as err:  # QGIS holds the lock, a read-only folder…: say so
+            log.warning("%s: another program changed %s; the history could not record it "
+                        "(%s)", self.settings.layers, ", ".join(counts), err)
+            return snapshot
+        log.info("%s: another program changed %s", self.settings.layers, ", ".join(counts))
+        return dataclasses.replace(snapshot, revision=revision)
 
     def _read_in_background(self, latest: str) -> None:
         try:
@@ -197,12 +248,22 @@ class Service:
             log.warning("%s changed but cannot be served yet; still serving the revision "
                         "read before: %s%s%s", self.settings.layers, err, listed, more)
             self._refused = latest
+            self.refused_problems = tuple(errors) or (
+                Problem(str(self.settings.layers), None, None, str(err)),)
         except Exception:  # pragma: no cover - a bug: keep serving, say so
             log.exception("reading the new revision of %s failed", self.settings.layers)
             self._refused = latest
         finally:
             with self._lock:
                 self._reading = None
+
+
+def _digest(collection: Any) -> bytes:
+    """A hash of a collection's features as served: equal when nothing changed."""
+    digest = hashlib.blake2b(digest_size=16)
+    for feature in collection.features:
+        digest.update(feature)
+    return digest.digest()
 
 
 def _stem(location: Any) -> str:

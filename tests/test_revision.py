@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ccn_gis.io import load_dataset, open_store, write_settings
+from ccn_gis.io.register import read_history
 from ccn_gis.io.sqlite_file import file_revision
 from ccn_gis.settings import AppSettings
 from ccn_gis_api import create_app
@@ -136,3 +137,31 @@ def test_a_revision_with_errors_is_not_served_until_it_is_mended(layers, caplog,
     item = _until(client, "/collections/clusters/items/TB-01",
                   lambda r: r.json()["properties"]["name"] == "mended").json()
     assert item["properties"]["figures"]["planned"]["count"] == 1
+
+
+def test_an_outside_change_is_served_and_recorded_in_the_history(layers, ogrinfo):
+    client = TestClient(create_app(AppSettings(layers=layers)))
+    assert client.get("/health").json()["status"] == "ok"
+    _write(layers, "UPDATE clusters SET name = 'đổi trong QGIS' WHERE cluster_id = 'TB-05'",
+           ogrinfo)
+    _until(client, "/collections/clusters/items/TB-05",
+           lambda r: r.json()["properties"]["name"] == "đổi trong QGIS")
+    [entry] = read_history(layers)
+    assert (entry["source"], entry["layer"], entry["operation"]) == (
+        "outside", "clusters", "outside")
+    assert entry["after"] == {"features": 66}
+    # the record is part of the revision served: no second reading, no second record
+    assert client.app.state.service.snapshot().revision == file_revision(layers)
+    client.get("/stats")
+    assert len(read_history(layers)) == 1
+
+
+def test_health_names_the_problems_of_a_revision_not_served(layers, ogrinfo):
+    client = TestClient(create_app(AppSettings(layers=layers)))
+    _write(layers, "UPDATE clusters SET kind = 'bogus' WHERE cluster_id = 'TB-01'", ogrinfo)
+    health = _until(client, "/health", lambda r: r.json()["status"] == "stale").json()
+    assert any(p["layer"] == "clusters" and p["feature"] == "TB-01" and p["field"] == "kind"
+               for p in health["problems"])
+    _write(layers, "UPDATE clusters SET kind = 'general' WHERE cluster_id = 'TB-01'",
+           ogrinfo)
+    _until(client, "/health", lambda r: r.json()["status"] == "ok")

@@ -21,6 +21,7 @@ from ccn_gis_api.dependencies import (
     HTML_TOO,
     Current,
     FormatQuery,
+    Served,
     url,
     wants_html,
 )
@@ -143,3 +144,19 @@ def swagger_page(title: str, openapi_url: str) -> HTMLResponse:
         "frame-ancestors 'none'",
     ])
     return page
+
+
+@router.get("/health", operation_id="getHealth", tags=["Capabilities"],
+            summary="Whether the file as it is now is served, and why not")
+async def health(served: Served) -> Any:
+    """``ok`` when the file's latest revision is served; ``stale`` when a newer one breaks
+    the data model (its ``problems``: layer, feature, field), and the last good one is
+    still served."""
+    current = served.snapshot()
+    problems = served.refused_problems
+    return {
+        "status": "stale" if problems else "ok",
+        "revision": current.revision,
+        "problems": [{"layer": p.layer, "feature": p.feature, "field": p.field,
+                      "message": p.message, "hint": p.hint} for p in problems],
+    }

@@ -145,9 +145,12 @@ def _if_match(value: str | None) -> str:
 
 
 async def _write(served: Service, user: str, edit: Edit, note: str | None) -> Written:
-    written = await run_in_threadpool(
-        write_changes, served.settings.layers, ChangeSet((edit,), note=note or ""), user=user)
-    await run_in_threadpool(served.refresh)
+    with served.writing():
+        written = await run_in_threadpool(
+            write_changes, served.settings.layers, ChangeSet((edit,), note=note or ""),
+            user=user)
+        served.wrote(written.revision)
+        await run_in_threadpool(served.refresh)
     return written
 
 
@@ -292,10 +295,12 @@ async def apply_changes(request: Request, current: Current, served: Served, user
         raise StarletteHTTPException(400, "note: text of at most 500 characters")
     chosen = content_crs(crs)
     edits = tuple(_edit_of(current, e, n, chosen) for n, e in enumerate(body["edits"]))
-    written = await run_in_threadpool(
-        write_changes, served.settings.layers, ChangeSet(edits, note=note or ""),
-        user=user.name)
-    await run_in_threadpool(served.refresh)
+    with served.writing():
+        written = await run_in_threadpool(
+            write_changes, served.settings.layers, ChangeSet(edits, note=note or ""),
+            user=user.name)
+        served.wrote(written.revision)
+        await run_in_threadpool(served.refresh)
     location = str(request.base_url).rstrip("/") + f"/changes/{written.change_id}"
     return JSONResponse(status_code=201, headers={"Location": location}, content={
         "change_id": written.change_id, "recorded_at": written.recorded_at,

@@ -56,6 +56,8 @@ from ccn_gis.validation import check_layers
 
 HISTORY_TABLE = "ccn_history"
 """The register's history, a table of the GeoPackage itself."""
+OUTSIDE_USER = "(outside)"
+"""The user of history rows that record another program's change."""
 WRITE_TIMEOUT = 5.0
 """Seconds to wait for another program's write to finish before refusing."""
 
@@ -167,6 +169,35 @@ def feature_version(path: str | Path, layer: str, fid: int) -> str | None:
         return row_version(con, layer, fid)
     finally:
         con.close()
+
+
+def record_outside(path: str | Path, counts: Mapping[str, tuple[int, int]], *,
+                   timeout: float = 1.0) -> tuple[int, str]:
+    """Record in the history that another program (QGIS, GDAL) changed ``counts``' layers:
+    one row each, ``source`` ``outside``, with the features before and after. Return the
+    change set's number and the revision the record made.
+
+    The rows an outside program changed cannot be told from the file; the history says
+    that it happened, and when ccn-gis noticed. It waits at most ``timeout`` for the
+    other program's lock (QGIS editing): the caller may skip the record then.
+    """
+    recorded_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with write_transaction(path, timeout=timeout, what="the history") as (con, tables):
+        history = quoted(HISTORY_TABLE)  # safe: a constant, quoted
+        if HISTORY_TABLE not in tables:
+            create_attribute_table(con, HISTORY_TABLE, _HISTORY_COLUMNS)
+        change_id = int(con.execute(
+            f"SELECT COALESCE(MAX(change_id), 0) + 1 FROM {history}").fetchone()[0])
+        con.executemany(
+            f"INSERT INTO {history} (change_id, recorded_at, user_name, note, layer, "
+            "operation, before, after, source) VALUES (?, ?, ?, ?, ?, 'outside', ?, ?, "
+            "'outside')",
+            [(change_id, recorded_at, OUTSIDE_USER,
+              "thay đổi bởi chương trình khác (changed by another program)", layer,
+              _json({"features": before}), _json({"features": after}))
+             for layer, (before, after) in sorted(counts.items())])
+        table_changed(con, tables | {HISTORY_TABLE}, HISTORY_TABLE)
+    return change_id, file_revision(Path(path))
 
 
 def recover(path: str | Path, *, timeout: float = WRITE_TIMEOUT) -> bool:
