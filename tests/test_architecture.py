@@ -32,7 +32,7 @@ BASE = frozenset({
 })
 """The ground floor of ``ccn_gis``: these import no module of ours but each other."""
 
-NOT_DOMAIN = ("ccn_gis.io", "ccn_gis.cli", "ccn_gis.notebook")
+NOT_DOMAIN = ("ccn_gis.io", "ccn_gis.cli", "ccn_gis.cli_users", "ccn_gis.notebook")
 """The parts of ``ccn_gis`` that are io or interfaces; everything else is the domain."""
 FACADE = "ccn_gis"
 """The package itself: it gathers the public names (``load_dataset`` among them) in one

@@ -172,3 +172,38 @@ def test_gdal_reads_the_written_file_and_its_spatial_index(layers, ogrinfo):
     listing = subprocess.run([ogrinfo, "-ro", "-so", str(layers), "ccn_history"],
                              capture_output=True, text=True, timeout=60)
     assert "Feature Count: 1" in listing.stdout
+
+
+def test_the_register_as_it_stood_at_a_time(layers, capsys):
+    import datetime as dt
+    import json
+
+    from ccn_gis.cli import main
+    from ccn_gis.io.register import load_recorded, recorded_time
+
+    parcel, project = _vacant_parcel(layers)
+    before = province_figures(load_dataset(layers))
+    first = write_changes(layers, ChangeSet((Edit("parcels", Operation.UPDATE, parcel,
+                                                  {"project_id": project,
+                                                   "leased_on": "2026-12-01"}),)), user="lan")
+    middle = province_figures(load_dataset(layers))
+    write_changes(layers, ChangeSet((Edit("projects", Operation.CREATE, None, {
+        "project_id": "DA-NEW", "cluster_id": "TB-01", "name": "Nhà máy mới",
+        "status": "not_started", "registered_on": "2026-12-01"}),)), user="lan")
+    now = province_figures(load_dataset(layers))
+    assert now.leased_ha > before.leased_ha
+    assert now.projects.count == before.projects.count + 1
+    cut = dt.datetime.fromisoformat(first.recorded_at.replace("Z", "+00:00"))
+    earlier = load_recorded(layers, cut - dt.timedelta(seconds=1))
+    then = province_figures(earlier)
+    assert then.leased_ha == pytest.approx(before.leased_ha, abs=1e-9)
+    assert then.projects.count == before.projects.count
+    assert then == before  # every figure, not just the edited one
+    assert province_figures(load_recorded(layers, cut)) == middle  # the lease, not the project
+    assert province_figures(load_recorded(layers, dt.datetime.now(dt.timezone.utc))) == now
+    assert main(["stats", "--json", "--layers", str(layers), "--recorded-at",
+                 (cut - dt.timedelta(seconds=1)).astimezone(dt.timezone(
+                     dt.timedelta(hours=7))).isoformat()]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["leased_ha"] == pytest.approx(before.leased_ha, abs=1e-9)
+    assert recorded_time("2026-12-14T17:00").utcoffset() == dt.timedelta(hours=7)

@@ -41,6 +41,7 @@ from typing import TextIO
 
 from pydantic import ValidationError as PydanticValidationError
 
+from ccn_gis import cli_users
 from ccn_gis.errors import CcnGisError, DataSourceError, SettingsError, ValidationError
 from ccn_gis.figures import (
     figures_by_admin,
@@ -82,6 +83,15 @@ def _date(text: str) -> dt.date:
     return date
 
 
+def _recorded(text: str) -> dt.datetime:
+    from ccn_gis.io.register import recorded_time
+
+    try:
+        return recorded_time(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -121,6 +131,9 @@ def _parser() -> argparse.ArgumentParser:
     with_layers(stats)
     stats.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
                        help="count only what was decided, leased or registered by this date")
+    stats.add_argument("--recorded-at", type=_recorded, default=None, metavar="TIME",
+                       help="the register as it stood then (2026-12-14T17:00, Viet Nam time "
+                       "unless an offset is given): later changes made with ccn-gis undone")
     stats.add_argument("--by", choices=["province", "admin", "cluster"], default="province",
                        help="one object for the province, or one per unit or cluster")
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -166,27 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     with_layers(compare)
     compare.add_argument("--json", action="store_true", help="print the results as JSON")
 
-    user = sub.add_parser("user", help="the users of the web API and their roles and tokens")
-    user_sub = user.add_subparsers(dest="user_command", required=True,
-                                   metavar="add|list|remove|role|token")
-    roles = ["viewer", "editor", "admin"]
-    add = user_sub.add_parser("add", help="add a user; the password is read from standard "
-                              "input, or asked for twice at a terminal")
-    add.add_argument("name", metavar="NAME", help="a login name: a-z, 0-9, . _ -, e.g. "
-                     "nguyen.van.a")
-    add.add_argument("--role", choices=roles, required=True,
-                     help="viewer reads, editor also writes, admin also manages users")
-    listing = user_sub.add_parser("list", help="the users and their roles")
-    listing.add_argument("--json", action="store_true", help="print the users as JSON")
-    user_sub.add_parser("remove", help="remove a user and its tokens").add_argument(
-        "name", metavar="NAME")
-    role = user_sub.add_parser("role", help="give a user another role")
-    role.add_argument("name", metavar="NAME")
-    role.add_argument("role", choices=roles, metavar="viewer|editor|admin")
-    user_sub.add_parser("token", help="make an API token for scripts; shown once").add_argument(
-        "name", metavar="NAME")
-    for each in user_sub.choices.values():
-        with_layers(each)
+    cli_users.add_parser(sub, with_layers)
 
     serve = sub.add_parser("serve", help="serve the layers over HTTP (OGC API – Features, "
                            "downloads, figures)")
@@ -201,7 +194,12 @@ def _lang(args: argparse.Namespace, app: AppSettings, province: ProvinceSettings
 
 
 def _stats(args: argparse.Namespace, app: AppSettings) -> int:
-    dataset = load_dataset(app.layers)
+    if args.recorded_at is not None:
+        from ccn_gis.io.register import load_recorded
+
+        dataset = load_recorded(app.layers, args.recorded_at)
+    else:
+        dataset = load_dataset(app.layers)
     lang = _lang(args, app, dataset.settings)
     for warning in dataset.warnings:
         print(f"- {warning.render(lang)}", file=sys.stderr)
@@ -287,51 +285,6 @@ def _scenario(args: argparse.Namespace, app: AppSettings) -> int:
     else:
         print(comparison_report(results, lang=lang))
     return 0
-
-
-def _user(args: argparse.Namespace, app: AppSettings) -> int:
-    from ccn_gis.io import users
-
-    command, path, wait = args.user_command, app.layers, app.busy_timeout
-    if command == "list":
-        found = users.list_users(path)
-        rows = [{"name": u.name, "role": u.role.value,
-                 "created_at": u.created_at.isoformat()} for u in found]
-        if args.json:
-            _print_json(rows)
-        else:
-            print("\n".join(f"{r['name']:<24} {r['role']:<8} {r['created_at']}" for r in rows)
-                  or "ccn-gis: chưa có người dùng nào / no users yet")
-        return 0
-    if command == "add":
-        done = users.add_user(path, args.name, args.role, _password(args.name), timeout=wait)
-    elif command == "remove":
-        done = users.remove_user(path, args.name, timeout=wait)
-    elif command == "role":
-        done = users.set_role(path, args.name, args.role, timeout=wait)
-    else:
-        print(users.new_token(path, args.name, timeout=wait), flush=True)
-        _say(f"ccn-gis: đây là token của {args.name}, chỉ hiện một lần: hãy cất giữ nó như một "
-             "mật khẩu / the token of " f"{args.name} is shown once: keep it as a password")
-        return 0
-    verb = {"add": "đã thêm / added", "remove": "đã xoá / removed",
-            "role": "vai trò mới / new role"}[command]
-    print(f"ccn-gis: {done.name}: {verb} ({done.role.value})")
-    return 0
-
-
-def _password(name: str) -> str:
-    """The new password of user ``name``: a terminal asks twice; otherwise stdin's line."""
-    if sys.stdin is None or not sys.stdin.isatty():
-        line = sys.stdin.readline() if sys.stdin is not None else ""
-        return line.removesuffix("\n").removesuffix("\r")
-    import getpass
-
-    first = getpass.getpass(f"mật khẩu của / password of {name}: ")
-    if getpass.getpass("nhập lại / again: ") != first:
-        raise CcnGisError("hai mật khẩu khác nhau; không có gì thay đổi / the two passwords "
-                          "differ; nothing was changed")
-    return first
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -527,7 +480,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     command = {"stats": _stats, "validate": _validate, "settings": _settings,
                "landuse": _landuse, "scenario": _scenario, "serve": _serve,
-               "user": _user}[args.command]
+               "user": cli_users.run}[args.command]
     try:
         return command(args, app)
     except ValidationError as err:

@@ -24,6 +24,7 @@ connection here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -39,7 +40,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ccn_gis.edits import Applied, ChangeSet, Operation, apply_changes
+from ccn_gis.crs import WGS84
+from ccn_gis.dataset import Dataset, build_dataset
+from ccn_gis.edits import Applied, ChangeSet, Edit, Operation, apply_changes
 from ccn_gis.errors import CcnGisError, ValidationError
 from ccn_gis.io.curves import gpkg_wkb
 from ccn_gis.io.gpkg import (
@@ -50,6 +53,7 @@ from ccn_gis.io.gpkg import (
 )
 from ccn_gis.io.sqlite_file import file_revision, quoted
 from ccn_gis.model import LAYERS
+from ccn_gis.problems import Problem, Severity
 from ccn_gis.settings import ProvinceSettings
 from ccn_gis.stored import RawLayer
 from ccn_gis.validation import check_layers
@@ -198,6 +202,82 @@ def record_outside(path: str | Path, counts: Mapping[str, tuple[int, int]], *,
              for layer, (before, after) in sorted(counts.items())])
         table_changed(con, tables | {HISTORY_TABLE}, HISTORY_TABLE)
     return change_id, file_revision(Path(path))
+
+
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+"""A time without an offset is Viet Nam's (UTC+7): the register's staff write it so."""
+
+
+def recorded_time(text: str) -> dt.datetime:
+    """An ISO 8601 time, ``2026-12-14T17:00:00+07:00`` or without offset (Viet Nam's).
+
+    Examples
+    --------
+    >>> recorded_time("2026-12-14T17:00").isoformat()
+    '2026-12-14T17:00:00+07:00'
+    """
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError as err:
+        raise ValueError(f"{text!r} is not a time; write YYYY-MM-DDTHH:MM, with +07:00 or "
+                         "another offset if not Viet Nam's") from err
+    return when if when.tzinfo is not None else when.replace(tzinfo=VIETNAM)
+
+
+def load_recorded(path: str | Path, at: dt.datetime) -> Dataset:
+    """The register as it stood at ``at``: the file's layers with every change ccn-gis
+    recorded after ``at`` undone (newest first), checked as on load.
+
+    Changes made by other programs after ``at`` cannot be undone (the history knows that
+    they happened, not their rows): each is a warning of the dataset, naming the layer.
+
+    Raises
+    ------
+    ValidationError, DataSourceError
+        As :func:`ccn_gis.io.load_dataset`.
+    """
+    path = Path(path)
+    store = GeoPackageStore(path)
+    names = set(store.layer_names())
+    raw: dict[str, RawLayer | None] = {
+        name: store.read_layer(name) if name in names else None for name in LAYERS}
+    settings = ProvinceSettings.from_table(store.read_settings())
+    later = [h for h in read_history(path, limit=10**9)
+             if dt.datetime.fromisoformat(h["recorded_at"].replace("Z", "+00:00")) > at]
+    edits, warnings = [], []
+    for entry in reversed(later):
+        layer = raw.get(entry["layer"])
+        if entry["source"] == "outside" or layer is None:
+            warnings.append(Problem(
+                entry["layer"], None, None,
+                f"changed by another program (noticed {entry['recorded_at']}), after the "
+                "time asked: those rows are shown as they are now",
+                "the history of ccn-gis knows that such a change happened, not its rows",
+                Severity.WARNING))
+            continue
+        edits.append(_undo(entry, layer))
+    reverted, _ = apply_changes(raw, ChangeSet(tuple(edits)))
+    frames_problems = check_layers(reverted, settings.area_crs)[1]
+    if any(p.is_error for p in frames_problems):
+        raise ValidationError(frames_problems, str(path))
+    dataset = build_dataset(reverted, settings, source=str(path),
+                            revision=f"{store.revision}@{at.isoformat()}")
+    return dataclasses.replace(dataset, warnings=(*warnings, *dataset.warnings))
+
+
+def _undo(entry: Mapping[str, Any], layer: RawLayer) -> Edit:
+    """The edit that puts a history entry's feature back as it was before it."""
+    operation = Operation(entry["operation"])
+    if operation is Operation.CREATE:
+        return Edit(layer.name, Operation.DELETE, entry["feature_id"])
+    before = dict(entry["before"])
+    shape = layer.frame.geometry.name if layer.has_geometry else None
+    wkb = before.pop(shape, None) if shape else None
+    geometry = shapely.from_wkb(bytes.fromhex(wkb)) if wkb else None
+    undo = Operation.CREATE if operation is Operation.DELETE else Operation.REPLACE
+    return Edit(layer.name, undo, None if undo is Operation.CREATE else entry["feature_id"],
+                before, geometry, set_geometry=shape is not None,
+                crs=layer.crs if layer.crs is not None else WGS84)
 
 
 def recover(path: str | Path, *, timeout: float = WRITE_TIMEOUT) -> bool:
