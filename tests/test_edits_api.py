@@ -250,3 +250,15 @@ def test_a_change_set_is_one_decision_all_or_nothing(client, layers):
     history = client.get(f"/collections/parcels/items/{parcel}/history", auth=VIEWER).json()
     assert [c["change_id"] for c in history["changes"]] == [body["change_id"]]
     assert client.get("/changes/999", auth=VIEWER).status_code == 404
+
+
+def test_reads_need_a_viewer_when_they_are_not_public(layers, monkeypatch):
+    add_user(layers, VIEWER[0], "viewer", VIEWER[1], hasher=CHEAP)
+    monkeypatch.setenv("CCN_GIS_PUBLIC_READ", "false")
+    private = TestClient(create_app(AppSettings(layers=layers)))
+    for url in ("/collections", "/collections/clusters/items", "/stats", "/scenarios",
+                "/collections/parcels/download?format=geojson", "/landuse"):
+        assert private.get(url).status_code == 401, url
+        assert private.get(url, auth=VIEWER).status_code == 200, url
+    for url in ("/conformance", "/health", "/openapi.json"):  # what the service is: public
+        assert private.get(url).status_code == 200, url

@@ -17,13 +17,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from ccn_gis.io.export import FORMATS, ExportFile, ExportFormat, export_filename, write_export
 from ccn_gis.publish import layer_view
+from ccn_gis_api.auth import reader
 from ccn_gis_api.catalog import ServedCollection
 from ccn_gis_api.dependencies import (
     ERRORS,
@@ -36,7 +37,7 @@ from ccn_gis_api.dependencies import (
 )
 from ccn_gis_api.query import BadRequest, parse_bbox, parse_datetime, select
 
-router = APIRouter(tags=["Downloads"])
+router = APIRouter(tags=["Downloads"], dependencies=[Depends(reader)])  # CCN_GIS_PUBLIC_READ
 
 STREAM_CHUNK = 2_000  # features per chunk of a streamed download
 FILE_CHUNK = 1 << 20  # bytes read at a time from a written download

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.io.export import FORMATS, ExportFormat
 from ccn_gis_api import html
+from ccn_gis_api.auth import reader
 from ccn_gis_api.catalog import ServedCollection, json_value, with_properties
 from ccn_gis_api.dependencies import (
     COLLECTIONS_CRUMB,
@@ -41,7 +42,7 @@ from ccn_gis_api.routers.edits import item_etag
 from ccn_gis_api.service import Snapshot
 from ccn_gis_api.tiles import TILESETS_VECTOR
 
-router = APIRouter(tags=["Data"])
+router = APIRouter(tags=["Data"], dependencies=[Depends(reader)])  # CCN_GIS_PUBLIC_READ
 
 
 def collection_info(request: Request, current: Snapshot, c: ServedCollection

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ccn_gis_api.auth import reader
 from ccn_gis_api.dependencies import Current, Served
 from ccn_gis_api.landuse import MAX_ZOOM, PROBLEMS, Source
 from ccn_gis_api.middleware import TILE_CACHE
 from ccn_gis_api.models import LandUseClassInfo, LandUseRow
 
-router = APIRouter(tags=["Land use"])
+router = APIRouter(tags=["Land use"], dependencies=[Depends(reader)])  # CCN_GIS_PUBLIC_READ
 
 
 @router.get("/landuse", operation_id="getLandUse", response_model=list[LandUseRow],

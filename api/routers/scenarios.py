@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ccn_gis_api.auth import reader
 from ccn_gis_api.dependencies import GEOJSON, Current, Language, Served
 from ccn_gis_api.scenario_models import (
     ERRORS,
@@ -25,7 +26,7 @@ from ccn_gis_api.scenario_upload import SOURCE, posted_body, read_posted
 from ccn_gis_api.scenarios import ScenarioBook, dumps
 from ccn_gis_api.service import Service
 
-router = APIRouter(tags=["Scenarios"])
+router = APIRouter(tags=["Scenarios"], dependencies=[Depends(reader)])  # CCN_GIS_PUBLIC_READ
 
 MAX_ANSWER_BYTES = 50_000_000
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from ccn_gis.figures import figures_json
+from ccn_gis_api.auth import reader
 from ccn_gis_api.dependencies import ERRORS, Current, Served, dumps
 from ccn_gis_api.models import StatsFigures
 from ccn_gis_api.query import BadRequest
 
-router = APIRouter(tags=["Figures"])
+router = APIRouter(tags=["Figures"], dependencies=[Depends(reader)])  # CCN_GIS_PUBLIC_READ
 
 
 @router.get("/stats", operation_id="getStats", summary="The figures of `ccn-gis stats --json`",

@@ -7,10 +7,11 @@ from __future__ import annotations
 import gzip
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ccn_gis_api.auth import reader
 from ccn_gis_api.dependencies import Current, Served
 from ccn_gis_api.middleware import TILE_CACHE
 from ccn_gis_api.models import TileSet, TileSets
@@ -29,7 +30,7 @@ from ccn_gis_api.tiles import (
     tile_matrix_limits,
 )
 
-router = APIRouter(tags=["Tiles"])
+router = APIRouter(tags=["Tiles"], dependencies=[Depends(reader)])  # CCN_GIS_PUBLIC_READ
 
 TiledId = Annotated[str, Path(description="A layer with geometry, e.g. parcels")]
 
