@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +75,11 @@ def test_an_editor_leases_a_parcel_and_every_read_shows_it(client, layers):
     assert (entry["user"], entry["note"], entry["feature_id"]) == (
         "lan.editor", "Hợp đồng thuê đất 12/2026", parcel)
     assert EDITOR[1] not in str(entry)
+    written = dt.datetime.fromisoformat(entry["recorded_at"].replace("Z", "+00:00"))
+    asked = (written - dt.timedelta(seconds=1)).isoformat()
+    then = client.get("/stats", params={"recorded_at": asked}).json()
+    assert then["leased_ha"] == pytest.approx(leased, abs=1e-9)  # as it stood before
+    assert client.get("/stats", params={"recorded_at": "yesterday"}).status_code == 400
 
 
 def test_writes_need_an_editor(client, layers):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from ccn_gis.figures import figures_json
+from ccn_gis.io.register import load_recorded, recorded_time
 from ccn_gis_api.auth import reader
 from ccn_gis_api.dependencies import ERRORS, Current, Served, dumps
 from ccn_gis_api.models import StatsFigures
@@ -30,6 +31,10 @@ async def stats(
     by: Annotated[Literal["province", "admin", "cluster"], Query(
         description="one object for the province, or a list per unit or cluster")] = (
         "province"),
+    recorded_at: Annotated[str | None, Query(
+        description="the register as it stood at this time (ISO 8601; Viet Nam time "
+        "without an offset): later changes made with ccn-gis undone; distinct from as_of, "
+        "the legal date of decisions and leases")] = None,
 ) -> Any:
     """The figures, computed once per revision and question (at most so many at once),
     and kept in a cache bounded in count and bytes."""
@@ -37,8 +42,20 @@ async def stats(
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError as err:
         raise BadRequest(f"as_of={as_of!r} is not a date; write YYYY-MM-DD") from err
+    at = None
+    if recorded_at is not None:
+        try:
+            at = recorded_time(recorded_at)
+        except ValueError as err:
+            raise BadRequest(f"recorded_at: {err}") from err
     dataset = current.dataset
+    layers = served.settings.layers
+
+    def compute() -> bytes:
+        recorded = dataset if at is None else load_recorded(layers, at)
+        return dumps(figures_json(recorded, as_of=day, by=by))
+
     body = await current.caches["stats"].get(
-        (day, by), lambda: dumps(figures_json(dataset, as_of=day, by=by)),
+        (day, by) if at is None else (day, by, at.isoformat()), compute,
         limiter=served.limiters["computations"])
     return Response(body, media_type="application/json")
