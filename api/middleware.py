@@ -29,10 +29,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
-TILE_PATH = re.compile(r"/(collections/[^/]+/tiles/[^/]+|landuse/tiles)/\d+/\d+/\d+(\.png)?$")
-"""The paths of tiles (after a root path, if any)."""
+TILE_PATH = re.compile(r"/landuse/tiles/\d+/\d+/\d+\.png$")
+"""The paths of the land-use raster's tiles (after a root path, if any)."""
 TILE_CACHE = "public, max-age=3600"
-"""Tiles may be kept an hour without asking: a map pans over the same tiles again."""
+"""Land-use tiles may be kept an hour without asking: a map pans over the same tiles
+again, and the raster changes only when a new one is put beside the layers. Vector tiles
+are revalidated like the rest: the register's features change with every edit."""
 REVALIDATE = "no-cache"
 """Everything else is asked again each time, answered by a cheap 304 when unchanged:
 a restarted server may serve other data."""

@@ -188,6 +188,9 @@ def test_304_keeps_cache_control_and_vary(client, url):
 def test_tiles_may_be_kept_and_the_rest_revalidated(client):
     assert client.get(LANDUSE_TILE).headers["cache-control"] == "public, max-age=3600"
     assert client.get("/collections").headers["cache-control"] == "no-cache"
+    # the register's features change with every edit: their tiles are asked again
+    tile = client.get("/collections/clusters/tiles/WebMercatorQuad/8/114/203")
+    assert tile.headers["cache-control"] == "no-cache"
 
 
 def test_the_tag_depends_on_the_host(client):

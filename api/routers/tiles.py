@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis_api.auth import reader
 from ccn_gis_api.dependencies import Current, Served
-from ccn_gis_api.middleware import TILE_CACHE
+from ccn_gis_api.middleware import REVALIDATE
 from ccn_gis_api.models import TileSet, TileSets
 from ccn_gis_api.query import CRS84, BadRequest
 from ccn_gis_api.service import Snapshot
@@ -137,7 +137,7 @@ async def tile(
     body = await current.caches["tiles"].get(
         (layer.name, z, x, y), lambda: encode_tile(layer, z, x, y),
         limiter=served.limiters["tiles"])
-    headers = {"Cache-Control": TILE_CACHE, "Vary": "Accept-Encoding"}
+    headers = {"Cache-Control": REVALIDATE, "Vary": "Accept-Encoding"}  # edits change it
     if not body:
         return Response(status_code=204, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:
