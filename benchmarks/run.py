@@ -134,6 +134,11 @@ SPECS = [
          "`ogr2ogr -f GPKG`", "—"),
     Spec("items_paging_all", "Whole parcels layer through `items?limit=10000` pages", "s",
          "lower", "`ogr2ogr -f GeoJSON`", "—"),
+    Spec("write_lease", "Lease one parcel: `PATCH` with `If-Match`, checked like a file on "
+         "load and kept in the history, until answered (the next request sees it)", "ms",
+         "lower", "GDAL: `ogrinfo -sql \"UPDATE …\"` on the file (no check, no history, "
+         "no server)", "median < 20 ms, p99 < 100 ms",
+         lambda v, r: [None if v is None else v < 20.0]),
     Spec("scenario_2030", "Scenario check to 2030 over the dataset (fresh process)", "s",
          "lower", None, "— (time and memory)"),
     Spec("server_startup", "`ccn-gis serve` start-up until it answers (load, validate, "
@@ -614,6 +619,81 @@ class Runner:
                 side.extra["bytes"] = written.stat().st_size
                 written.unlink()
 
+    # -- writes
+    def measure_writes(self) -> None:
+        """Leases through the API of a server on a copy of the dataset, against GDAL's
+        own SQL on another copy."""
+        import sqlite3
+        import subprocess
+
+        self.log("writes: PATCH a lease, against ogrinfo -sql UPDATE")
+        row = self.results["write_lease"]
+        copy, theirs = self.tmp / "writes.gpkg", self.tmp / "writes-gdal.gpkg"
+        shutil.copy(self.gpkg, copy)
+        shutil.copy(self.gpkg, theirs)
+        con = sqlite3.connect(copy)
+        pairs = con.execute(
+            "SELECT p.parcel_id, j.project_id FROM parcels p JOIN projects j "
+            "ON j.cluster_id = p.cluster_id WHERE p.project_id IS NULL AND "
+            "p.land_use = 'industrial' GROUP BY p.parcel_id LIMIT ?",
+            (max(5, 4 * self.args.repeat),)).fetchall()
+        con.close()
+        password = "benchmark-password"
+        subprocess.run([CLI, "user", "add", "bench", "--role", "editor", "--layers", str(copy)],
+                       input=password + "\n", text=True, check=True, capture_output=True)
+        port = free_port()
+        base = f"http://{LOOPBACK}:{port}"
+
+        def ccn(side: Side) -> list[float]:
+            server = Server([CLI, "serve", "--layers", str(copy), "--port", str(port),
+                             "--host", LOOPBACK], ready_url=f"{base}/conformance",
+                            log_path=self.tmp / "ccn_writes.log", timeout=self.args.timeout)
+            samples, stats_ms = [], []
+            try:
+                with httpx.Client(base_url=base, timeout=self.args.timeout,
+                                  auth=("bench", password)) as client:
+                    for parcel, project in pairs:
+                        url = f"/collections/parcels/items/{parcel}"
+                        tag = client.get(url).headers["etag"]
+                        t0 = time.perf_counter()
+                        done = client.patch(url, json={"properties": {
+                            "project_id": project, "leased_on": "2026-12-01"}}, headers={
+                            "If-Match": tag, "Content-Type": "application/merge-patch+json"})
+                        samples.append((time.perf_counter() - t0) * 1000.0)
+                        if done.status_code != 204:
+                            raise RuntimeError(f"PATCH {url}: HTTP {done.status_code}: "
+                                               f"{done.text[:300]}")
+                        t0 = time.perf_counter()
+                        client.get("/stats").raise_for_status()
+                        stats_ms.append((time.perf_counter() - t0) * 1000.0)
+            finally:
+                server.stop()
+            side.extra["p99_ms"] = round(sorted(samples)[max(0, math.ceil(
+                0.99 * len(samples)) - 1)], 1)
+            side.extra["next_stats_ms"] = round(sorted(stats_ms)[len(stats_ms) // 2], 1)
+            side.extra["leases"] = len(samples)
+            return samples
+
+        def gdal(side: Side) -> list[float]:
+            ogrinfo = shutil.which("ogrinfo")
+            if ogrinfo is None:
+                raise SkipError("GDAL's ogrinfo is not installed")
+            samples = []
+            for parcel, project in pairs:
+                sql = (f"UPDATE parcels SET project_id = '{project}', leased_on = "
+                       f"'2026-12-01' WHERE parcel_id = '{parcel}'")
+                t0 = time.perf_counter()
+                subprocess.run([ogrinfo, str(theirs), "-sql", sql], check=True,
+                               capture_output=True)
+                samples.append((time.perf_counter() - t0) * 1000.0)
+            return samples
+
+        self.side(row.ccn, ccn, "ccn write lease")
+        assert row.baseline is not None
+        self.side(row.baseline, gdal, "ogrinfo UPDATE")
+        for path in (copy, theirs):
+            path.unlink(missing_ok=True)
+
     # -- all
     def run(self) -> dict[str, Any]:
         groups = set(self.args.only.split(",")) if self.args.only else None
@@ -625,7 +705,8 @@ class Runner:
         self.ensure_baselines()
         for name, step in (("stats", self.measure_stats), ("landuse", self.measure_landuse),
                            ("scenario", self.measure_scenario), ("api", self.measure_api),
-                           ("pygeoapi", self.measure_pygeoapi), ("ogr2ogr", self.measure_ogr2ogr)):
+                           ("pygeoapi", self.measure_pygeoapi), ("ogr2ogr", self.measure_ogr2ogr),
+                           ("writes", self.measure_writes)):
             if wanted(name):
                 try:
                     step()
@@ -767,7 +848,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-setup", action="store_true",
                         help="do not run setup_baselines.sh when the environment is missing")
     parser.add_argument("--only", default=None,
-                        help="comma-separated groups: stats,landuse,scenario,api,pygeoapi,ogr2ogr")
+                        help="comma-separated groups: stats,landuse,scenario,api,pygeoapi,"
+                        "ogr2ogr,writes")
     parser.add_argument("--verbose", action="store_true", help="print tracebacks of errors")
     args = parser.parse_args(argv)
     if args.repeat < 1:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from run import SPECS  # noqa: E402
 
-NEEDS_OGR2OGR = ("download_", "items_paging_")
+NEEDS_OGR2OGR = ("download_", "items_paging_", "write_")  # GDAL's command-line tools
 
 
 def test_benchmarks_smoke(tmp_path: Path) -> None:
