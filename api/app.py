@@ -95,7 +95,8 @@ def create_app(settings: AppSettings | None = None, limits: Limits | None = None
     install_error_handlers(app)  # its last-resort middleware is the innermost
     started = time.time_ns()  # scenario files and settings are read at start too
     app.add_middleware(ETagMiddleware,
-                       version=lambda: f"{service.snapshot().revision}-{started}")
+                       version=lambda: f"{service.snapshot().revision}-{service.refused}-"
+                       f"{started}")  # /health says when a revision is refused
     app.add_middleware(MethodsMiddleware, routes=lambda: served_routes(app.routes))
     app.add_middleware(SecurityHeadersMiddleware, policy=policy(styles=html.STYLE_HASH))
     app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),

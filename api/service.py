@@ -174,6 +174,11 @@ class Service:
                                  name="ccn-gis-read-revision", daemon=True).start()
         return current
 
+    @property
+    def refused(self) -> str | None:
+        """The file's latest revision when it cannot be served (None when it is)."""
+        return self._refused
+
     def wrote(self, revision: str) -> None:
         """Say that ccn-gis made ``revision`` (a write through the API): not an outside
         change."""

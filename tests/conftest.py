@@ -53,11 +53,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(env: dict[str, str] | None = None):
-    """``ccn-gis serve`` on the sample, as a user starts it; yields its base URL."""
+def _serve(env: dict[str, str] | None = None, layers: Path = SAMPLE):
+    """``ccn-gis serve`` on ``layers`` (the sample), as a user starts it; yields its base
+    URL."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ccn_gis.cli", "serve", "--layers", str(SAMPLE),
+        [sys.executable, "-m", "ccn_gis.cli", "serve", "--layers", str(layers),
          "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
@@ -77,6 +78,12 @@ def _serve(env: dict[str, str] | None = None):
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def live_server_of(layers: Path):
+    """``ccn-gis serve`` on a writable copy of the sample (the ``layers`` fixture)."""
+    yield from _serve(layers=layers)
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +107,7 @@ fuzzers, the independent province and the sample's land use checked cell by cell
 the benchmark smoke run. Elsewhere a test marks itself slow: a command run in a process
 of its own (most have an in-process twin that is fast), a bad input stored in a file (its
 in-memory twin is fast)."""
-SLOW_FIXTURES = {"live_server", "live_server_tiled", "ogrinfo"}
+SLOW_FIXTURES = {"live_server", "live_server_tiled", "live_server_of", "ogrinfo"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -379,3 +379,50 @@ def test_big_layers_come_as_vector_tiles(tiled_page, live_server_tiled):
     assert "TB-35-P032" in popup and "Land use" in popup and "Industrial" in popup, popup
     assert re.search(r"\d\.\d{2} ha", popup), popup
     assert page.errors == []
+
+
+def test_a_save_that_breaks_the_rules_shows_a_banner(browser, live_server_of, layers, ogrinfo):
+    """QGIS saves a value outside the data model: the map keeps the last valid version and
+    says why, in Vietnamese and in English; mended, the banner goes."""
+    import json
+    import subprocess
+    import urllib.request
+
+    def health() -> dict:
+        with urllib.request.urlopen(f"{live_server_of}/health", timeout=10) as answer:
+            return json.loads(answer.read())
+
+    def save(sql: str) -> None:
+        done = subprocess.run([ogrinfo, str(layers), "-sql", sql], capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+    def until(state: str) -> None:
+        deadline = time.monotonic() + 60
+        while health()["status"] != state:
+            assert time.monotonic() < deadline, f"/health never said {state}"
+            time.sleep(0.2)
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{live_server_of}/")
+    _until(page, "() => window.ccn !== undefined", what="the map's script (window.ccn)")
+    assert page.evaluate("() => window.ccn.ready") is True
+    banner = page.locator("#health")
+    expect(banner).to_be_hidden()
+    save("UPDATE clusters SET kind = 'bogus' WHERE cluster_id = 'TB-01'")
+    until("stale")
+    page.reload()
+    assert page.evaluate("() => window.ccn.ready") is True
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("phiên bản hợp lệ trước đó")
+    expect(banner).to_contain_text("clusters, TB-01, kind")
+    assert page.evaluate("() => window.ccn.counts().clusters") == published.CLUSTERS
+    page.click("#lang-en")
+    expect(banner).to_contain_text("the last valid version")
+    save("UPDATE clusters SET kind = 'general' WHERE cluster_id = 'TB-01'")
+    until("ok")
+    page.reload()
+    assert page.evaluate("() => window.ccn.ready") is True
+    expect(banner).to_be_hidden()
+    context.close()

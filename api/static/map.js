@@ -33,7 +33,7 @@ if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = (e) => { e._stopped = true; };
 
 const state = {
   lang: "vi", asOf: "", parcelColour: "lease_status", unit: "", cluster: null,
-  data: {}, collections: {}, stats: null, units: [], clusterStats: {}, layers: {},
+  data: {}, collections: {}, stats: null, units: [], clusterStats: {}, layers: {}, health: null,
   tiled: {}, /* layers drawn from vector tiles: name → the style inputs they were drawn with */
   landuseClasses: [], clusterLanduse: {},
   /* the 2030 scenario shown: its check (findings, answers) and its clusters at the horizon */
@@ -378,6 +378,7 @@ function renderDownloads() {
 function applyLanguage() {
   document.documentElement.lang = state.lang;
   applyTexts();
+  renderHealth();
   document.getElementById("lang-vi").classList.toggle("active", state.lang === "vi");
   document.getElementById("lang-en").classList.toggle("active", state.lang === "en");
   const province = document.getElementById("title").dataset.province;
@@ -553,6 +554,30 @@ const osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
   maxZoom: 19, attribution: "© OpenStreetMap contributors",
 });
 
+/* Whether the file as it is now is served (GET /health): a banner with its problems when
+   a newer revision breaks the data model and the last valid one is shown. */
+const HEALTH_EVERY_MS = 30000;
+const HEALTH_PROBLEMS_SHOWN = 5;
+
+async function checkHealth() {
+  try {
+    state.health = await getJSON("/health");
+  } catch (err) {
+    return; // the server is away: the next check tells
+  }
+  renderHealth();
+}
+
+function renderHealth() {
+  const banner = document.getElementById("health");
+  const problems = state.health && state.health.status === "stale" ? state.health.problems : [];
+  banner.hidden = !problems.length;
+  if (!problems.length) { banner.innerHTML = ""; return; }
+  const items = problems.slice(0, HEALTH_PROBLEMS_SHOWN).map((p) =>
+    `<li>${esc([p.layer, p.feature, p.field].filter((x) => x).join(", "))}: ${esc(p.message)}</li>`);
+  banner.innerHTML = `${esc(t("map.stale"))}<ul>${items.join("")}</ul>`;
+}
+
 /* The labels of the page (its data-i18n elements) in the language shown. */
 function applyTexts() {
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
@@ -561,6 +586,8 @@ function applyTexts() {
 async function start() {
   Object.assign(TEXTS, await getJSON("/texts"));
   applyTexts();
+  checkHealth();
+  setInterval(checkHealth, HEALTH_EVERY_MS);
   const [collections, classes] = await Promise.all([getJSON("/collections"), getJSON("/landuse/classes"), loadStats()]);
   state.landuseClasses = classes;
   if (classes.length) {

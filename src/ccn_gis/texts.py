@@ -202,6 +202,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "findings": ("Phát hiện", "Findings"),
     # the web map
     "map.as_of": ("Số liệu đến ngày", "As of"),
+    "map.stale": ("Tệp dữ liệu vừa được sửa nhưng có lỗi, nên bản đồ vẫn hiện phiên bản hợp "
+                  "lệ trước đó. Cần sửa:",
+                  "The data file was changed but has errors, so the map still shows the last "
+                  "valid version. To fix:"),
     "map.all_records": ("Toàn bộ dữ liệu", "All records"),
     "map.layers": ("Lớp bản đồ", "Map layers"),
     "map.clusters_by_stage": ("Cụm công nghiệp (theo giai đoạn)",
