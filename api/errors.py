@@ -28,7 +28,7 @@ from ccn_gis.errors import (
     UnknownValueError,
     ValidationError,
 )
-from ccn_gis.io.register import RefusedChange, StaleVersion
+from ccn_gis.io.register import NoSuchChange, RefusedChange, RevertConflict, StaleVersion
 from ccn_gis.problems import Problem
 from ccn_gis.scenario import ScenarioError
 from ccn_gis.users import UserError, UserNotFoundError
@@ -46,6 +46,8 @@ STATUS_CODES: dict[type[Exception], tuple[int, str]] = {
     TooManyAttempts: (429, "TooManyRequests"),
     UserNotFoundError: (404, "NotFound"),
     StaleVersion: (412, "PreconditionFailed"),
+    RevertConflict: (409, "Conflict"),
+    NoSuchChange: (404, "NotFound"),
     RefusedChange: (422, "UnprocessableEntity"),
     FeatureNotFoundError: (404, "NotFound"),
     EditError: (400, "InvalidParameterValue"),

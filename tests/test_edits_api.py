@@ -268,3 +268,32 @@ def test_reads_need_a_viewer_when_they_are_not_public(layers, monkeypatch):
         assert private.get(url, auth=VIEWER).status_code == 200, url
     for url in ("/conformance", "/health", "/openapi.json"):  # what the service is: public
         assert private.get(url).status_code == 200, url
+
+
+ADMIN = ("hoa.admin", "mật khẩu của Hoa")
+
+
+def test_an_admin_reverts_a_change_set_unless_it_was_changed_since(client, layers):
+    add_user(layers, ADMIN[0], "admin", ADMIN[1], hasher=CHEAP)
+    parcel, project = _vacant(layers)
+    url = f"/collections/parcels/items/{parcel}"
+    original = client.get(url)
+    leased = client.get("/stats").json()["leased_ha"]
+    done = client.patch(url, auth=EDITOR, headers={**PATCH, "If-Match": original.headers[
+        "etag"]}, json={"properties": {"project_id": project, "leased_on": "2026-12-01"}})
+    [first] = read_history(layers)
+    assert client.post(f"/changes/{first['change_id']}/revert", auth=EDITOR).status_code == 403
+    reverted = client.post(f"/changes/{first['change_id']}/revert", auth=ADMIN,
+                           params={"note": "nhập nhầm"})
+    assert reverted.status_code == 201, reverted.text
+    assert client.get("/stats").json()["leased_ha"] == pytest.approx(leased, abs=1e-9)
+    again = client.get(url)
+    assert again.json()["properties"] == original.json()["properties"]
+    assert again.headers["etag"] == original.headers["etag"]  # the same stored row again
+    log = client.get("/changes", auth=VIEWER).json()["changes"]
+    assert [(c["user"], c["note"]) for c in log][-1] == ("hoa.admin", "nhập nhầm")
+    # the lease reverted twice: its feature has changed since (by the revert)
+    conflict = client.post(f"/changes/{first['change_id']}/revert", auth=ADMIN)
+    assert conflict.status_code == 409 and parcel in conflict.json()["description"]
+    assert done.status_code == 204
+    assert client.post("/changes/999/revert", auth=ADMIN).status_code == 404

@@ -25,9 +25,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccn_gis.crs import WGS84
 from ccn_gis.edits import ChangeSet, Edit, Operation
-from ccn_gis.io.register import Written, feature_version, read_history, write_changes
+from ccn_gis.io.register import (
+    Written,
+    feature_version,
+    read_history,
+    revert_change,
+    write_changes,
+)
 from ccn_gis.model import Role
-from ccn_gis_api.auth import Editor, require
+from ccn_gis_api.auth import Admin, Editor, require
 from ccn_gis_api.catalog import ServedCollection
 from ccn_gis_api.dependencies import Collection, Current, Served
 from ccn_gis_api.models import Problem
@@ -364,3 +370,26 @@ async def feature_history(served: Served, c: Collection, feature_id: FeatureId,
     rows = await run_in_threadpool(read_history, served.settings.layers, layer=c.name,
                                    feature_id=feature_id, limit=1_000)
     return {"collection": c.name, "id": feature_id, "changes": _changes(rows)}
+
+
+@router.post("/changes/{change_id}/revert", status_code=201, operation_id="revertChange",
+             tags=["History"], summary="Undo a change set (admins), as a new change set",
+             responses={201: {"description": "Reverted: the new change set"},
+                        409: {"model": Problem, "description": "A feature it wrote has "
+                              "changed since, or another program made it"},
+                        **WRITE_ERRORS})
+async def revert(request: Request, served: Served, user: Admin,
+                 change_id: Annotated[int, Path(ge=1)], note: NoteQuery = None) -> Any:
+    """Put every feature change set ``change_id`` wrote back as it was before it, checked
+    as any write is; the revert is itself in the history."""
+    with served.writing():
+        written = await run_in_threadpool(
+            revert_change, served.settings.layers, change_id, user=user.name,
+            note=note or "")
+        served.wrote(written.revision)
+        await run_in_threadpool(served.refresh)
+    location = str(request.base_url).rstrip("/") + f"/changes/{written.change_id}"
+    return JSONResponse(status_code=201, headers={"Location": location}, content={
+        "change_id": written.change_id, "reverts": change_id,
+        "edits": [{"collection": d.layer, "id": d.feature_id, "operation": d.operation.value}
+                  for d in written.applied]})

@@ -220,6 +220,35 @@ def _apply(frame: pd.DataFrame, layer: RawLayer, edit: Edit, index: dict[str, in
                           _json_row(frame, fid, geometry_column), geometry_column)
 
 
+def stored_row(layer: RawLayer, feature_id: str) -> dict[str, Any] | None:
+    """Feature ``feature_id``'s stored values as JSON (as :class:`Applied` has them), or
+    None when the layer has no such feature."""
+    fid = _index(layer.frame, _key(layer.name)).get(str(feature_id))
+    if fid is None:
+        return None
+    return _json_row(layer.frame, fid, _geometry_column(layer.frame) if layer.has_geometry
+                     else None)
+
+
+def same_row(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None,
+             geometry_column: str | None) -> bool:
+    """Whether two JSON rows hold the same values; their geometries (WKB in hex) the same
+    shape, a polygon and the one-part multipolygon it is stored as alike."""
+    if a is None or b is None:
+        return a is None and b is None
+    if {k for k in a if k != geometry_column} != {k for k in b if k != geometry_column}:
+        return False
+    if any(a[k] != b[k] for k in a if k != geometry_column):
+        return False
+    if geometry_column is None:
+        return True
+    first, second = a.get(geometry_column), b.get(geometry_column)
+    if first is None or second is None:
+        return first is None and second is None
+    return bool(shapely.equals(shapely.from_wkb(bytes.fromhex(first)),
+                               shapely.from_wkb(bytes.fromhex(second))))
+
+
 def _key(layer: str) -> str | None:
     """The field that names a feature of ``layer`` (None: the feature id does)."""
     name = id_field(layer)

@@ -30,7 +30,7 @@ import hashlib
 import json
 import sqlite3
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,15 @@ from shapely.geometry.base import BaseGeometry
 
 from ccn_gis.crs import WGS84
 from ccn_gis.dataset import Dataset, build_dataset
-from ccn_gis.edits import Applied, ChangeSet, Edit, Operation, apply_changes
+from ccn_gis.edits import (
+    Applied,
+    ChangeSet,
+    Edit,
+    Operation,
+    apply_changes,
+    same_row,
+    stored_row,
+)
 from ccn_gis.errors import CcnGisError, ValidationError
 from ccn_gis.io.curves import gpkg_wkb
 from ccn_gis.io.gpkg import (
@@ -107,9 +115,14 @@ class Written:
     versions: tuple[str | None, ...]
 
 
-def write_changes(path: str | Path, changes: ChangeSet, *, user: str,
-                  timeout: float = WRITE_TIMEOUT) -> Written:
+def write_changes(path: str | Path,
+                  changes: ChangeSet | Callable[[Mapping[str, RawLayer | None]], ChangeSet],
+                  *, user: str, timeout: float = WRITE_TIMEOUT) -> Written:
     """Apply ``changes`` to the GeoPackage at ``path``, all or nothing, as ``user``.
+
+    ``changes`` may be a function of the layers as stored under the write lock, which
+    returns the change set (or raises, and nothing is written): what to change can then
+    depend on the stored values, with no other write between reading and writing.
 
     Raises
     ------
@@ -131,6 +144,8 @@ def write_changes(path: str | Path, changes: ChangeSet, *, user: str,
         raw: dict[str, RawLayer | None] = {
             name: store.read_layer(name) if name in names else None for name in LAYERS}
         settings = ProvinceSettings.from_table(store.read_settings())
+        if callable(changes):
+            changes = changes(raw)
         after, applied = apply_changes(raw, changes)
         for edit, done in zip(changes.edits, applied, strict=True):
             if edit.if_match is not None and edit.operation is not Operation.CREATE:
@@ -296,6 +311,61 @@ def recover(path: str | Path, *, timeout: float = WRITE_TIMEOUT) -> bool:
     with write_transaction(path, timeout=timeout, what="the interrupted change"):
         pass  # SQLite rolled the journal back when the lock was taken
     return True
+
+
+class NoSuchChange(CcnGisError, LookupError):
+    """The history has no change set of that number."""
+
+    def __str__(self) -> str:  # LookupError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class RevertConflict(CcnGisError, ValueError):
+    """A change set cannot be reverted: a feature it wrote has changed since."""
+
+
+def revert_change(path: str | Path, change_id: int, *, user: str, note: str = "",
+                  timeout: float = WRITE_TIMEOUT) -> Written:
+    """Undo change set ``change_id`` as a new change set of ``user``: every feature it
+    wrote is put back as it was before it, through the checks of any write.
+
+    Raises
+    ------
+    NoSuchChange
+        When the history has no change set ``change_id``.
+    RevertConflict
+        When a feature the change set wrote has changed since (revert the later change
+        first), or the change set was made by another program (its rows are not known).
+    RefusedChange
+        When the register as it would be breaks the data model.
+    """
+    rows = read_history(path, change_id=change_id, limit=1)
+    if not rows:
+        raise NoSuchChange(f"no change set {change_id} in the history")
+    if any(r["source"] == "outside" for r in rows):
+        raise RevertConflict(f"change set {change_id} was made by another program: the "
+                             "history knows that it happened, not its rows; edit the "
+                             "features back instead")
+
+    def undo(raw: Mapping[str, RawLayer | None]) -> ChangeSet:
+        edits = []
+        for entry in reversed(rows):
+            layer = raw.get(entry["layer"])
+            if layer is None:
+                raise RevertConflict(f"change set {change_id}: layer {entry['layer']} is "
+                                     "gone")
+            shape = layer.frame.geometry.name if layer.has_geometry else None
+            now = stored_row(layer, entry["feature_id"])
+            if not same_row(now, entry["after"], shape):
+                raise RevertConflict(
+                    f"change set {change_id}: {entry['layer']}, feature "
+                    f"{entry['feature_id']} has changed since; revert the later changes "
+                    "first (GET /changes), or edit it back")
+            edits.append(_undo(entry, layer))
+        return ChangeSet(tuple(edits), note=note or f"hoàn tác thay đổi {change_id} "
+                         f"(revert of change {change_id})")
+
+    return write_changes(path, undo, user=user, timeout=timeout)
 
 
 def read_history(path: str | Path, *, layer: str | None = None,
