@@ -426,3 +426,70 @@ def test_a_save_that_breaks_the_rules_shows_a_banner(browser, live_server_of, la
     assert page.evaluate("() => window.ccn.ready") is True
     expect(banner).to_be_hidden()
     context.close()
+
+
+def test_an_editor_signs_in_and_records_a_lease_on_the_map(browser, live_server_of, layers):
+    """A planner who does not use QGIS: sign in, open a vacant parcel, pick the project and
+    the date, record; the figures and the parcel change at once, the history names her."""
+    import json
+    import sqlite3
+    import urllib.request
+
+    from argon2 import PasswordHasher
+
+    from ccn_gis.io.register import read_history
+    from ccn_gis.io.users import add_user
+
+    add_user(layers, "lan.editor", "editor", "mật khẩu của Lan",
+             hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    con = sqlite3.connect(layers)
+    parcel, project = con.execute(
+        "SELECT p.parcel_id, j.project_id FROM parcels p JOIN projects j ON j.cluster_id = "
+        "p.cluster_id WHERE p.project_id IS NULL AND p.land_use = 'industrial' "
+        "LIMIT 1").fetchone()
+    con.close()
+
+    def leased_ha() -> float:
+        with urllib.request.urlopen(f"{live_server_of}/stats", timeout=10) as answer:
+            return float(json.loads(answer.read())["leased_ha"])
+
+    before = leased_ha()
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(f"{live_server_of}/")
+    _until(page, "() => window.ccn !== undefined", what="the map's script (window.ccn)")
+    assert page.evaluate("() => window.ccn.ready") is True
+    page.fill("#user-name", "lan.editor")
+    page.fill("#password", "sai")
+    page.click("#sign-in button")
+    expect(page.locator("#sign-in-message")).to_contain_text("Sai tên đăng nhập")
+    page.fill("#password", "mật khẩu của Lan")
+    page.click("#sign-in button")
+    expect(page.locator("#signed-in")).to_contain_text("lan.editor (editor)")
+    page.evaluate("""(id) => window.ccn.state.layers.parcels.eachLayer((l) => {
+        if (l.feature.properties.parcel_id === id) l.openPopup(); })""", parcel)
+    form = page.locator("form.lease")
+    expect(form).to_be_visible()
+    expect(form.locator(f'select option[value="{project}"]')).to_have_count(1)
+    form.locator("select").select_option(project)
+    form.locator('input[name="leased_on"]').fill("2026-12-01")
+    form.locator('input[name="note"]').fill("Hợp đồng 15/2026")
+    form.locator("button").click()
+    # the parcel's popup, opened again (the old one may still be fading out)
+    opened = page.locator(".leaflet-popup-content", has_text="Đã ghi nhận.")
+    expect(opened).to_be_visible()
+    expect(opened).to_contain_text(project)
+    expect(opened.locator("form.lease")).to_have_count(0)  # leased: nothing to record
+    assert leased_ha() > before
+    [entry] = read_history(layers)
+    assert (entry["user"], entry["note"], entry["feature_id"]) == (
+        "lan.editor", "Hợp đồng 15/2026", parcel)
+    shown = page.evaluate("""(id) => { let p = null;
+        window.ccn.state.layers.parcels.eachLayer((l) => {
+            if (l.feature.properties.parcel_id === id) p = l.feature.properties; });
+        return p; }""", parcel)
+    assert shown["project_id"] == project and shown["lease_status"] == "leased"
+    assert page.errors == []
+    context.close()

@@ -33,7 +33,7 @@ from ccn_gis.io.register import (
     write_changes,
 )
 from ccn_gis.model import Role
-from ccn_gis_api.auth import Admin, Editor, require
+from ccn_gis_api.auth import Admin, CurrentUser, Editor, Unauthorized, require
 from ccn_gis_api.catalog import ServedCollection
 from ccn_gis_api.dependencies import Collection, Current, Served
 from ccn_gis_api.models import Problem
@@ -393,3 +393,14 @@ async def revert(request: Request, served: Served, user: Admin,
         "change_id": written.change_id, "reverts": change_id,
         "edits": [{"collection": d.layer, "id": d.feature_id, "operation": d.operation.value}
                   for d in written.applied]})
+
+
+@router.get("/me", operation_id="getMe", tags=["Edits"],
+            summary="Who the credentials name, and their role",
+            responses={401: WRITE_ERRORS[401]})
+async def me(user: CurrentUser) -> Any:
+    """The user the request's credentials name (401 without any): the web map signs in
+    with it."""
+    if user is None:
+        raise Unauthorized("send your user name and password (HTTP Basic) or a token")
+    return {"name": user.name, "role": user.role.value}

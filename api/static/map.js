@@ -33,7 +33,7 @@ if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = (e) => { e._stopped = true; };
 
 const state = {
   lang: "vi", asOf: "", parcelColour: "lease_status", unit: "", cluster: null,
-  data: {}, collections: {}, stats: null, units: [], clusterStats: {}, layers: {}, health: null,
+  data: {}, collections: {}, stats: null, units: [], clusterStats: {}, layers: {}, health: null, auth: null,
   tiled: {}, /* layers drawn from vector tiles: name → the style inputs they were drawn with */
   landuseClasses: [], clusterLanduse: {},
   /* the 2030 scenario shown: its check (findings, answers) and its clusters at the horizon */
@@ -188,7 +188,8 @@ function popup(name, props) {
       ${row(t("field.area_ha"), ha(props.area_ha))}
       ${props.project_id ? row(t("field.project_id"), esc(props.project_id)) : ""}
       ${props.leased_on ? row(t("field.leased_on"), esc(date(props.leased_on))) : ""}
-    </table></div>`;
+    </table>${canEdit() && leaseStatus(props) === "vacant" ? leaseForm(props) : ""}${
+      state.recorded === props.parcel_id ? `<p class="message done">${esc(t("map.lease_recorded"))}</p>` : ""}</div>`;
   }
   if (name === "approved_extents") {
     return `<div class="popup"><h3>${esc(props.decision || props.extent_id)}</h3><table>
@@ -379,6 +380,7 @@ function applyLanguage() {
   document.documentElement.lang = state.lang;
   applyTexts();
   renderHealth();
+  renderAccount();
   document.getElementById("lang-vi").classList.toggle("active", state.lang === "vi");
   document.getElementById("lang-en").classList.toggle("active", state.lang === "en");
   const province = document.getElementById("title").dataset.province;
@@ -554,6 +556,96 @@ const osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
   maxZoom: 19, attribution: "© OpenStreetMap contributors",
 });
 
+/* Editing: a user signs in (HTTP Basic, kept in this page only: no cookie, so no other
+   site can write in their name) and an editor records leases from a parcel's popup. */
+async function signIn(event) {
+  event.preventDefault();
+  const name = document.getElementById("user-name").value;
+  const bytes = new TextEncoder().encode(`${name}:${document.getElementById("password").value}`);
+  const header = `Basic ${btoa(String.fromCharCode(...bytes))}`;
+  const message = document.getElementById("sign-in-message");
+  const response = await fetch("/me", { headers: { Accept: "application/json", Authorization: header } });
+  if (!response.ok) { message.textContent = t("map.sign_in_failed"); return; }
+  const me = await response.json();
+  state.auth = { header, name: me.name, role: me.role };
+  document.getElementById("password").value = "";
+  message.textContent = "";
+  renderAccount();
+}
+
+function signOut() { state.auth = null; renderAccount(); map.closePopup(); }
+
+function canEdit() { return !!state.auth && ["editor", "admin"].includes(state.auth.role); }
+
+function renderAccount() {
+  document.getElementById("sign-in").hidden = !!state.auth;
+  const signedIn = document.getElementById("signed-in");
+  signedIn.hidden = !state.auth;
+  signedIn.querySelector("span").textContent = state.auth ? t("map.signed_in", state.auth) : "";
+  document.getElementById("user-name").placeholder = t("map.user_name");
+  document.getElementById("password").placeholder = t("map.password");
+}
+
+function leaseForm(props) {
+  return `<form class="lease" data-parcel="${esc(props.parcel_id)}" data-cluster="${esc(props.cluster_id)}">
+    <label>${esc(t("map.lease_project"))}<select name="project" required></select></label>
+    <label>${esc(t("field.leased_on"))}<input type="date" name="leased_on" required></label>
+    <label>${esc(t("map.note"))}<input type="text" name="note" maxlength="500"></label>
+    <button type="submit">${esc(t("map.record_lease"))}</button>
+    <p class="message"></p>
+  </form>`;
+}
+
+/* A popup's lease form: the projects of the parcel's cluster to pick from, then a PATCH
+   with the parcel's ETag in If-Match; 412 and 422 are said in the form. */
+async function wireLeaseForm(form, at) {
+  const projects = await getJSON(`/collections/projects/items?cluster_id=${encodeURIComponent(form.dataset.cluster)}&limit=10000`);
+  form.elements.project.innerHTML = projects.features.map((f) =>
+    `<option value="${esc(f.properties.project_id)}">${esc(f.properties.project_id)} — ${esc(f.properties.name)}</option>`).join("");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const message = form.querySelector(".message");
+    const url = `/collections/parcels/items/${encodeURIComponent(form.dataset.parcel)}`;
+    const read = await fetch(url, { headers: { Accept: "application/geo+json" } });
+    const note = form.elements.note.value ? `?note=${encodeURIComponent(form.elements.note.value)}` : "";
+    const response = await fetch(url + note, {
+      method: "PATCH",
+      headers: { Authorization: state.auth.header, "If-Match": read.headers.get("ETag"), "Content-Type": "application/merge-patch+json" },
+      body: JSON.stringify({ properties: { project_id: form.elements.project.value, leased_on: form.elements.leased_on.value } }),
+    });
+    if (response.status === 204) {
+      form.querySelector("button").disabled = true;
+      state.recorded = form.dataset.parcel; // its new popup says so
+      await refreshParcels(form.dataset.parcel, at);
+      return;
+    }
+    const problem = await response.json().catch(() => ({}));
+    if (response.status === 412) message.textContent = t("map.changed_meanwhile");
+    else if (problem.problems) message.textContent = `${t("map.not_recorded")} ${problem.problems.map((p) => p.message).join("; ")}`;
+    else message.textContent = `${t("map.not_recorded")} ${problem.description || response.status}`;
+  });
+}
+
+/* After an edit: the figures, and the parcels as the server now has them, the edited
+   one's popup open again with what it now holds. */
+async function refreshParcels(id, at) {
+  await loadStats();
+  renderFigures();
+  if (state.tiled.parcels) {
+    state.layers.parcels.redraw();
+    const feature = await getJSON(`/collections/parcels/items/${encodeURIComponent(id)}`);
+    L.popup({ maxWidth: 360 }).setLatLng(at).setContent(popup("parcels", feature.properties)).openOn(map);
+    return;
+  }
+  state.data.parcels = await readCollection("parcels");
+  const old = state.layers.parcels;
+  const shown = map.hasLayer(old);
+  map.eachLayer((l) => { if (l instanceof L.Popup) map.removeLayer(l); }); // the old one's
+  const fresh = buildLayer("parcels");
+  if (shown) { map.removeLayer(old); fresh.addTo(map); fresh.bringToFront(); }
+  fresh.eachLayer((l) => { if (l.feature.properties.parcel_id === id) l.openPopup(); });
+}
+
 /* Whether the file as it is now is served (GET /health): a banner with its problems when
    a newer revision breaks the data model and the last valid one is shown. */
 const HEALTH_EVERY_MS = 30000;
@@ -588,6 +680,13 @@ async function start() {
   applyTexts();
   checkHealth();
   setInterval(checkHealth, HEALTH_EVERY_MS);
+  document.getElementById("sign-in").addEventListener("submit", signIn);
+  document.getElementById("sign-out").addEventListener("click", signOut);
+  map.on("popupopen", (e) => {
+    const form = e.popup.getElement().querySelector("form.lease");
+    if (form) wireLeaseForm(form, e.popup.getLatLng());
+  });
+  renderAccount();
   const [collections, classes] = await Promise.all([getJSON("/collections"), getJSON("/landuse/classes"), loadStats()]);
   state.landuseClasses = classes;
   if (classes.length) {

@@ -202,6 +202,21 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "findings": ("Phát hiện", "Findings"),
     # the web map
     "map.as_of": ("Số liệu đến ngày", "As of"),
+    "map.account": ("Cập nhật sổ cụm", "Editing the register"),
+    "map.user_name": ("Tên đăng nhập", "User name"),
+    "map.password": ("Mật khẩu", "Password"),
+    "map.sign_in": ("Đăng nhập", "Sign in"),
+    "map.sign_out": ("Đăng xuất", "Sign out"),
+    "map.signed_in": ("Đã đăng nhập: {name} ({role})", "Signed in: {name} ({role})"),
+    "map.sign_in_failed": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong user name or password"),
+    "map.record_lease": ("Ghi nhận thuê đất", "Record the lease"),
+    "map.lease_project": ("Dự án thuê", "Project"),
+    "map.note": ("Ghi chú (số hợp đồng, quyết định)", "Note (contract, decision)"),
+    "map.lease_recorded": ("Đã ghi nhận.", "Recorded."),
+    "map.changed_meanwhile": ("Lô này vừa được người khác sửa; hãy mở lại và thử lại.",
+                              "Someone changed this parcel meanwhile; open it again and "
+                              "retry."),
+    "map.not_recorded": ("Không ghi được:", "Not recorded:"),
     "map.stale": ("Tệp dữ liệu vừa được sửa nhưng có lỗi, nên bản đồ vẫn hiện phiên bản hợp "
                   "lệ trước đó. Cần sửa:",
                   "The data file was changed but has errors, so the map still shows the last "
