@@ -202,11 +202,7 @@ def record_outside(path: str | Path, counts: Mapping[str, tuple[int, int]], *,
     """
     recorded_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with write_transaction(path, timeout=timeout, what="the history") as (con, tables):
-        history = quoted(HISTORY_TABLE)  # safe: a constant, quoted
-        if HISTORY_TABLE not in tables:
-            create_attribute_table(con, HISTORY_TABLE, _HISTORY_COLUMNS)
-        change_id = int(con.execute(
-            f"SELECT COALESCE(MAX(change_id), 0) + 1 FROM {history}").fetchone()[0])
+        history, change_id = _next_change(con, tables)
         con.executemany(
             f"INSERT INTO {history} (change_id, recorded_at, user_name, note, layer, "
             "operation, before, after, source) VALUES (?, ?, ?, ?, ?, 'outside', ?, ?, "
@@ -469,14 +465,20 @@ def _write_row(con: sqlite3.Connection, after: Mapping[str, RawLayer | None],
                 (*values.values(), done.fid))
 
 
-def _record(con: sqlite3.Connection, tables: set[str], changes: ChangeSet,
-            applied: list[Applied], *, user: str, recorded_at: str) -> int:
-    """Append the history rows of one change set; return its number."""
+def _next_change(con: sqlite3.Connection, tables: set[str]) -> tuple[str, int]:
+    """The history table (quoted; made if missing) and the next change set's number."""
     history = quoted(HISTORY_TABLE)  # safe: a constant, quoted
     if HISTORY_TABLE not in tables:
         create_attribute_table(con, HISTORY_TABLE, _HISTORY_COLUMNS)
     change_id = int(con.execute(
         f"SELECT COALESCE(MAX(change_id), 0) + 1 FROM {history}").fetchone()[0])
+    return history, change_id
+
+
+def _record(con: sqlite3.Connection, tables: set[str], changes: ChangeSet,
+            applied: list[Applied], *, user: str, recorded_at: str) -> int:
+    """Append the history rows of one change set; return its number."""
+    history, change_id = _next_change(con, tables)
     con.executemany(
         f"INSERT INTO {history} (change_id, recorded_at, user_name, note, layer, feature_id, "
         "feature_fid, operation, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
