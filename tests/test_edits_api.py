@@ -114,6 +114,7 @@ def test_if_match_is_required_and_a_stale_one_is_412(client, layers):
     assert len(read_history(layers)) == 1
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_eight_editors_with_the_same_tag_one_wins(client, layers):
     url = "/collections/clusters/items/TB-01"
     tag = client.get(url).headers["etag"]
@@ -149,6 +150,7 @@ def test_a_parcel_drawn_outside_its_cluster_is_422_and_nothing_changes(client, l
     assert client.get(url).headers["etag"] == tag
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_create_replace_and_delete_a_project(client, layers):
     created = client.post("/collections/projects/items", auth=EDITOR,
                           params={"note": "Giấy chứng nhận đầu tư 99/2026"},
@@ -177,6 +179,7 @@ def test_create_replace_and_delete_a_project(client, layers):
     assert [h["operation"] for h in read_history(layers)] == ["create", "replace", "delete"]
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_a_geometry_in_vn2000_with_content_crs(client, layers):
     dataset = load_dataset(layers)
     parcel = dataset.parcels.iloc[1]
@@ -220,6 +223,7 @@ def test_the_api_declares_part_4(client):
     assert {"GET", "PUT", "PATCH", "DELETE"} <= set(allowed.replace(" ", "").split(","))
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_a_change_set_is_one_decision_all_or_nothing(client, layers):
     cluster = client.get("/collections/clusters/items/TB-03")
     parcel, project = _vacant(layers)
@@ -273,6 +277,7 @@ def test_reads_need_a_viewer_when_they_are_not_public(layers, monkeypatch):
 ADMIN = ("hoa.admin", "mật khẩu của Hoa")
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_an_admin_reverts_a_change_set_unless_it_was_changed_since(client, layers):
     add_user(layers, ADMIN[0], "admin", ADMIN[1], hasher=CHEAP)
     parcel, project = _vacant(layers)

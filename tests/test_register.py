@@ -112,6 +112,7 @@ def test_mistakes_name_the_layer_feature_and_field(layers):
     assert read_history(layers) == []
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_create_then_delete_a_parcel_with_its_geometry(layers):
     dataset = load_dataset(layers)
     cluster = dataset.clusters.set_index("cluster_id").loc["TB-01"]
@@ -174,6 +175,7 @@ def test_gdal_reads_the_written_file_and_its_spatial_index(layers, ogrinfo):
     assert "Feature Count: 1" in listing.stdout
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_the_register_as_it_stood_at_a_time(layers, capsys):
     import datetime as dt
     import json

@@ -190,6 +190,7 @@ def test_the_deadline_gives_422_and_the_next_request_is_served():
     assert client.get("/scenarios").status_code == 200
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_examples_are_checked_once_for_concurrent_requests(monkeypatch):
     app = scenario_app()
     calls = []
@@ -215,6 +216,7 @@ def test_examples_are_checked_once_for_concurrent_requests(monkeypatch):
     assert len(calls) == 1
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_over_the_concurrency_limit_is_503_with_retry_after(monkeypatch):
     app = scenario_app(scenario_concurrency=1)
     started, release = threading.Event(), threading.Event()
@@ -245,6 +247,7 @@ def test_over_the_concurrency_limit_is_503_with_retry_after(monkeypatch):
     assert first == [200]
 
 
+@pytest.mark.slow  # several writes, re-reads or checks of the sample: seconds
 def test_a_client_that_leaves_stops_its_check(caplog):
     """The check stops at its next checkpoint once the client has gone, not at the end."""
     import uvicorn
