@@ -395,6 +395,7 @@ def write_settings(
     with write_transaction(path, timeout=timeout, what="the settings") as (con, tables):
         current: dict[str, str] = {}
         if table in tables:
+            # safe: name is the constant SETTINGS_TABLE, quoted
             columns = {str(c[1]) for c in con.execute(f"PRAGMA table_info({name})")}
             if not {"key", "value"} <= columns:
                 raise DataSourceError(
@@ -407,7 +408,7 @@ def write_settings(
         final = {k: str(v) for k, v in merged.items() if str(v).strip()}
         refuse(final, "Rows already in the file count too: fix them in the same command. ")
         if table in tables:
-            con.execute(f"DELETE FROM {name}")
+            con.execute(f"DELETE FROM {name}")  # safe: the constant SETTINGS_TABLE, quoted
         else:
             create_attribute_table(con, table, '"key" TEXT, "value" TEXT')
         con.executemany(f"INSERT INTO {name} (key, value) VALUES (?, ?)",
@@ -482,7 +483,8 @@ def write_transaction(
 def create_attribute_table(con: sqlite3.Connection, table: str, columns: str) -> None:
     """Create ``table`` with a GeoPackage's ``fid`` key and ``columns`` (SQL), and register
     it in ``gpkg_contents`` as ``attributes``, as a GeoPackage requires of every table."""
-    # safe: table is a constant of ccn-gis, quoted; columns are its constant definitions
+    # safe: table is a constant of ccn-gis (ccn_users, ccn_history…), quoted; columns are
+    # its constant definitions in ccn-gis's code, never a user's text
     con.execute(f'CREATE TABLE {quoted(table)} ("fid" INTEGER PRIMARY KEY AUTOINCREMENT '
                 f"NOT NULL, {columns})")
     con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
@@ -493,10 +495,12 @@ def create_attribute_table(con: sqlite3.Connection, table: str, columns: str) ->
 def table_changed(con: sqlite3.Connection, tables: set[str], table: str) -> None:
     """Record in ``gpkg_contents`` (and GDAL's ``gpkg_ogr_contents``) that ``table``
     changed: its time of change and its row count, which GDAL trusts."""
+    # safe: no text is built here: the SQL is a literal, the table's name a parameter
     con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', "
                 "'now') WHERE table_name = ?", (table,))
     if "gpkg_ogr_contents" in tables:  # GDAL's feature counts
-        # safe: table is a constant of ccn-gis, quoted
+        # safe: table is a ccn-gis table or a layer of the data model (LAYERS) that the
+        # register wrote, never a name a client sent; quoted
         count = con.execute(f"SELECT COUNT(*) FROM {quoted(table)}").fetchone()[0]
         con.execute("DELETE FROM gpkg_ogr_contents WHERE lower(table_name) = lower(?)",
                     (table,))
